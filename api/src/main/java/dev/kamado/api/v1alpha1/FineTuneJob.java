@@ -1,0 +1,82 @@
+package dev.kamado.api.v1alpha1;
+
+import io.fabric8.crd.generator.annotation.AdditionalPrinterColumn;
+import io.fabric8.generator.annotation.ValidationRule;
+import io.fabric8.kubernetes.api.model.Namespaced;
+import io.fabric8.kubernetes.client.CustomResource;
+import io.fabric8.kubernetes.model.annotation.Categories;
+import io.fabric8.kubernetes.model.annotation.Group;
+import io.fabric8.kubernetes.model.annotation.Kind;
+import io.fabric8.kubernetes.model.annotation.Plural;
+import io.fabric8.kubernetes.model.annotation.ShortNames;
+import io.fabric8.kubernetes.model.annotation.Singular;
+import io.fabric8.kubernetes.model.annotation.Version;
+
+/**
+ * A training run: continued pre-training, supervised fine-tuning (LoRA or full) or distillation of a base model on
+ * a dataset, run as a GPU training Job with checkpoints and automatic resume, producing a versioned model.
+ */
+@Group(FineTuneJob.GROUP)
+@Version(FineTuneJob.VERSION)
+@Kind("FineTuneJob")
+@Plural("finetunejobs")
+@Singular("finetunejob")
+@ShortNames({"ftj", "ftjs"})
+@Categories({"kamado"})
+@AdditionalPrinterColumn(name = "Phase", jsonPath = ".status.phase", type = AdditionalPrinterColumn.Type.STRING)
+@AdditionalPrinterColumn(
+    name = "Progress",
+    jsonPath = ".status.progress.percent",
+    type = AdditionalPrinterColumn.Type.INTEGER,
+    getDescription = "Percent of the training steps done")
+@AdditionalPrinterColumn(
+    name = "Loss",
+    jsonPath = ".status.progress.loss",
+    type = AdditionalPrinterColumn.Type.NUMBER)
+@AdditionalPrinterColumn(
+    name = "Step",
+    jsonPath = ".status.progress.step",
+    type = AdditionalPrinterColumn.Type.INTEGER,
+    priority = 1)
+@AdditionalPrinterColumn(
+    name = "Eval Loss",
+    jsonPath = ".status.progress.evalLoss",
+    type = AdditionalPrinterColumn.Type.NUMBER,
+    priority = 1)
+@AdditionalPrinterColumn(
+    name = "Model",
+    jsonPath = ".status.model.uri",
+    type = AdditionalPrinterColumn.Type.STRING,
+    priority = 1)
+@AdditionalPrinterColumn(name = "Age", jsonPath = ".metadata.creationTimestamp", type = AdditionalPrinterColumn.Type.DATE)
+@ValidationRule(
+    value = "size(self.metadata.name) <= 63",
+    message = "metadata.name must be at most 63 characters: it names the training Job and its pods")
+@ValidationRule(
+    value = "!has(oldSelf.status) || !has(oldSelf.status.startTime) || ("
+        + "self.spec.objective == oldSelf.spec.objective"
+        + " && self.spec.baseModel == oldSelf.spec.baseModel"
+        + " && self.spec.dataset == oldSelf.spec.dataset"
+        + " && self.spec.?teacher == oldSelf.spec.?teacher"
+        + " && self.spec.method == oldSelf.spec.method"
+        + " && self.spec.?hyperParameters == oldSelf.spec.?hyperParameters"
+        + " && self.spec.?resources == oldSelf.spec.?resources"
+        + " && self.spec.?scheduling == oldSelf.spec.?scheduling"
+        + " && self.spec.?checkpoint == oldSelf.spec.?checkpoint"
+        + " && self.spec.output == oldSelf.spec.output"
+        + " && self.spec.?image == oldSelf.spec.?image"
+        + " && self.spec.?backoffLimit == oldSelf.spec.?backoffLimit"
+        + " && self.spec.?activeDeadlineSeconds == oldSelf.spec.?activeDeadlineSeconds)",
+    message = "spec is immutable once the job has started (status.startTime is set), except spec.suspend; "
+        + "create a new FineTuneJob instead",
+    reason = "FieldValueForbidden",
+    fieldPath = ".spec")
+public class FineTuneJob extends CustomResource<FineTuneJobSpec, FineTuneJobStatus> implements Namespaced {
+  public static final String GROUP = "kamado.dev";
+  public static final String VERSION = "v1alpha1";
+
+  @Override
+  protected FineTuneJobStatus initStatus() {
+    return new FineTuneJobStatus();
+  }
+}

@@ -1,0 +1,37 @@
+package dev.kamado.api.v1alpha1;
+
+import com.fasterxml.jackson.annotation.JsonInclude;
+import com.fasterxml.jackson.annotation.JsonPropertyDescription;
+import io.fabric8.generator.annotation.Required;
+import io.fabric8.generator.annotation.ValidationRule;
+
+/** How the model is trained: LoRA adapters or full fine-tuning. */
+@JsonInclude(JsonInclude.Include.NON_NULL)
+@ValidationRule(
+    value = "self.type == 'lora' || !has(self.lora)",
+    message = "lora settings are only allowed with type lora",
+    fieldPath = ".lora")
+public class Method {
+  @Required
+  @JsonPropertyDescription("lora (adapters on a frozen base) or full (every weight trained).")
+  private TrainingMethod type;
+
+  @JsonPropertyDescription("LoRA settings; only with type lora. Defaults apply when absent.")
+  private LoraSettings lora;
+
+  public TrainingMethod getType() {
+    return type;
+  }
+
+  public void setType(TrainingMethod type) {
+    this.type = type;
+  }
+
+  public LoraSettings getLora() {
+    return lora;
+  }
+
+  public void setLora(LoraSettings lora) {
+    this.lora = lora;
+  }
+}
