@@ -19,6 +19,7 @@ public class Dataset {
   @Required
   @Size(max = 1024)
   @Pattern(Patterns.STORAGE_URI)
+  @ValidationRule(value = Patterns.NO_PARENT_SEGMENT_RULE, message = Patterns.NO_PARENT_SEGMENT_MESSAGE)
   @JsonPropertyDescription(
       "Training data: a JSON Lines file, or a folder whose *.jsonl (and, for format text, *.txt) files are read "
           + "in name order, as pvc://<claim>/<path>.")
@@ -30,6 +31,7 @@ public class Dataset {
 
   @Size(max = 1024)
   @Pattern(Patterns.STORAGE_URI)
+  @ValidationRule(value = Patterns.NO_PARENT_SEGMENT_RULE, message = Patterns.NO_PARENT_SEGMENT_MESSAGE)
   @JsonPropertyDescription("Evaluation data in the same format. When absent, evalFraction of the training data is held out.")
   private String evalUri;
 

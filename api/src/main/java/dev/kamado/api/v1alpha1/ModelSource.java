@@ -14,6 +14,7 @@ import io.fabric8.generator.annotation.ValidationRule;
 public class ModelSource {
   @Size(max = 1024)
   @Pattern(Patterns.STORAGE_URI)
+  @ValidationRule(value = Patterns.NO_PARENT_SEGMENT_RULE, message = Patterns.NO_PARENT_SEGMENT_MESSAGE)
   @JsonPropertyDescription(
       "Location of a model folder in Hugging Face layout (config.json, tokenizer.json, model.safetensors), "
           + "as pvc://<claim>/<path> in this namespace.")

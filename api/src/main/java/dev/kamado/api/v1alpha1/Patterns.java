@@ -9,12 +9,17 @@ public final class Patterns {
   public static final String STORAGE_URI =
       "^pvc://[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?(/([^/\\s]+/)*[^/\\s]*)?$";
 
+  /** CEL rule that keeps a storage path inside its volume: no {@code ..} segment. */
+  public static final String NO_PARENT_SEGMENT_RULE = "!self.contains('/../') && !self.endsWith('/..')";
+
+  public static final String NO_PARENT_SEGMENT_MESSAGE = "must not contain a '..' path segment";
+
   /**
    * CEL rule for an int-or-string quantity field: a non-negative integer, or a string the API server parses as a
    * non-negative quantity. (OpenAPI patterns are not emitted for int-or-string fields, so CEL checks them.)
    */
   public static final String QUANTITY_RULE =
-      "type(self) == int ? self >= 0 : (isQuantity(self) && quantity(self).sign() >= 0)";
+      "type(self) == int ? self >= 0 : (isQuantity(self) && !quantity(self).isLessThan(quantity('0')))";
 
   public static final String QUANTITY_MESSAGE =
       "must be a non-negative Kubernetes quantity, for example 8, 500m or 64Gi";

@@ -1,0 +1,18 @@
+package dev.kamado.testing;
+
+import java.lang.annotation.ElementType;
+import java.lang.annotation.Retention;
+import java.lang.annotation.RetentionPolicy;
+import java.lang.annotation.Target;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+/**
+ * The test class gets a {@link ControlPlane} of a whole KWOK cluster (apiserver, etcd, controller-manager,
+ * scheduler, kwok with fake GPU and CPU nodes), with Kamado's CRDs installed.
+ */
+@Target(ElementType.TYPE)
+@Retention(RetentionPolicy.RUNTIME)
+@Tag("cluster")
+@ExtendWith(ControlPlaneExtension.Kwok.class)
+public @interface WithKwokCluster {}
