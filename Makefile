@@ -1,0 +1,50 @@
+# Kamado: the commands that do everything on a fresh machine.
+#   make demo   the main job (no cluster needed)
+#   make test   every test this machine can run (unit, API server, KWOK cluster, processes)
+# See README.md.
+
+SHELL := /bin/bash
+MVN ?= mvn
+MVN_FLAGS ?= -B -ntp
+DEV_CLUSTER_DIR := $(CURDIR)/target/dev-cluster
+
+.PHONY: help prereqs control-plane build crds test unit-test demo bench dev-cluster dev-cluster-down clean
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
+
+prereqs: ## install what a fresh Debian machine lacks (JDK 17, Maven, openssl, curl)
+	@hack/install-prereqs.sh
+
+control-plane: prereqs ## build kube-apiserver, controller-manager, scheduler, kubectl, etcd, KWOK into ~/.cache/kamado
+	@hack/control-plane/build.sh >/dev/null
+
+build: prereqs ## build the jars (operator/target/kamado-operator.jar, ...) without running tests
+	$(MVN) $(MVN_FLAGS) install -DskipTests
+
+crds: prereqs ## regenerate crds/ and charts/kamado/crds/ from the API classes
+	$(MVN) $(MVN_FLAGS) -pl api -am process-classes -Dkamado.crds.update=true
+
+test: control-plane ## run every test tier this machine can run
+	$(MVN) $(MVN_FLAGS) install
+
+unit-test: prereqs ## unit tests only (no control plane, no processes)
+	$(MVN) $(MVN_FLAGS) install -DskipITs
+
+demo: ## the end-to-end triage demo (fine-tune, serve, evaluate) -> target/demo/report.json
+	@echo "make demo: the triage demo is not built yet (it needs the trainer and the inference server)." >&2
+	@echo "           Until then, try the operator on a local cluster: make dev-cluster" >&2
+	@exit 1
+
+bench: ## benchmarks: print figures and ratios against baselines measured in the same run
+	@echo "make bench: no benchmark exists yet (the first ones come with the trainer, server and operator scale work)." >&2
+	@exit 1
+
+dev-cluster: control-plane build ## start a local KWOK cluster with fake GPU nodes and Kamado's CRDs
+	@hack/dev-cluster.sh up "$(DEV_CLUSTER_DIR)"
+
+dev-cluster-down: ## stop the local cluster and leave nothing running
+	@hack/dev-cluster.sh down "$(DEV_CLUSTER_DIR)"
+
+clean: ## remove build outputs (the control-plane cache in ~/.cache/kamado stays)
+	$(MVN) $(MVN_FLAGS) -q clean
