@@ -5,7 +5,6 @@ import java.net.UnknownHostException;
 import java.time.Duration;
 import java.util.Arrays;
 import java.util.LinkedHashSet;
-import java.util.Locale;
 import java.util.Set;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
@@ -91,8 +90,8 @@ public final class Main implements Callable<Integer> {
   @Option(
       names = "--log-format",
       defaultValue = "${env:KAMADO_LOG_FORMAT:-text}",
-      description = "Log format: json (one JSON object per line) or text (default ${DEFAULT-VALUE}) [KAMADO_LOG_FORMAT].")
-  String logFormat;
+      description = "Log format: ${COMPLETION-CANDIDATES} (json: one JSON object per line; default ${DEFAULT-VALUE}) [KAMADO_LOG_FORMAT].")
+  LogFormat logFormat;
 
   @Option(
       names = "--log-level",
@@ -104,8 +103,23 @@ public final class Main implements Callable<Integer> {
     System.exit(commandLine().execute(args));
   }
 
+  /** Log layouts: human-readable lines, or one JSON object per line for log collectors. */
+  enum LogFormat {
+    text,
+    json
+  }
+
   static CommandLine commandLine() {
-    return new CommandLine(new Main()).setCaseInsensitiveEnumValuesAllowed(true);
+    return new CommandLine(new Main())
+        .setCaseInsensitiveEnumValuesAllowed(true)
+        .setExecutionExceptionHandler((e, cli, parseResult) -> {
+          // A configuration mistake gets one line naming the setting, not a stack trace.
+          if (e instanceof IllegalArgumentException) {
+            cli.getErr().println("kamado-operator: " + e.getMessage());
+            return 2;
+          }
+          throw e;
+        });
   }
 
   @Override
@@ -143,13 +157,8 @@ public final class Main implements Callable<Integer> {
   }
 
   /** Chooses the Log4j configuration before the first logger exists. */
-  static void configureLogging(String format, String level) {
-    String f = format == null ? "text" : format.trim().toLowerCase(Locale.ROOT);
-    if (!f.equals("json") && !f.equals("text")) {
-      throw new CommandLine.ParameterException(
-          commandLine(), "--log-format must be json or text, got '" + format + "'");
-    }
-    if (f.equals("json")) {
+  static void configureLogging(LogFormat format, String level) {
+    if (format == LogFormat.json) {
       System.setProperty("log4j2.configurationFile", "log4j2-json.xml");
     }
     System.setProperty("kamado.log.level", level == null ? "info" : level.trim());
