@@ -69,6 +69,8 @@ import io.fabric8.kubernetes.model.annotation.Version;
         + " && (!has(self.spec.resources) || self.spec.resources == oldSelf.spec.resources)"
         + " && has(self.spec.scheduling) == has(oldSelf.spec.scheduling)"
         + " && (!has(self.spec.scheduling) || self.spec.scheduling == oldSelf.spec.scheduling)"
+        + " && has(self.spec.podMetadata) == has(oldSelf.spec.podMetadata)"
+        + " && (!has(self.spec.podMetadata) || self.spec.podMetadata == oldSelf.spec.podMetadata)"
         + " && has(self.spec.checkpoint) == has(oldSelf.spec.checkpoint)"
         + " && (!has(self.spec.checkpoint) || self.spec.checkpoint == oldSelf.spec.checkpoint)"
         + " && has(self.spec.image) == has(oldSelf.spec.image)"

@@ -45,15 +45,21 @@ public class FineTuneJobSpec {
   @JsonPropertyDescription("LoRA adapters or full fine-tuning.")
   private Method method;
 
+  @Default("{}")
   @JsonPropertyDescription("Optimisation settings; every field has a default.")
   private HyperParameters hyperParameters;
 
+  @Default("{}")
   @JsonPropertyDescription("GPUs, CPU and memory of the training pod.")
   private ComputeResources resources;
 
   @JsonPropertyDescription("Node selection, tolerations, affinity, priority and Kueue queue of the training pod.")
   private Scheduling scheduling;
 
+  @JsonPropertyDescription("Extra labels and annotations for the pods.")
+  private PodMetadata podMetadata;
+
+  @Default("{}")
   @JsonPropertyDescription("How often checkpoints are written and how many are kept.")
   private CheckpointPolicy checkpoint;
 
@@ -145,6 +151,14 @@ public class FineTuneJobSpec {
 
   public void setScheduling(Scheduling scheduling) {
     this.scheduling = scheduling;
+  }
+
+  public PodMetadata getPodMetadata() {
+    return podMetadata;
+  }
+
+  public void setPodMetadata(PodMetadata podMetadata) {
+    this.podMetadata = podMetadata;
   }
 
   public CheckpointPolicy getCheckpoint() {

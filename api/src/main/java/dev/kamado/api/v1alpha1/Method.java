@@ -8,15 +8,15 @@ import io.fabric8.generator.annotation.ValidationRule;
 /** How the model is trained: LoRA adapters or full fine-tuning. */
 @JsonInclude(JsonInclude.Include.NON_NULL)
 @ValidationRule(
-    value = "self.type == 'lora' || !has(self.lora)",
-    message = "lora settings are only allowed with type lora",
+    value = "self.type == 'lora' ? has(self.lora) : !has(self.lora)",
+    message = "lora settings are required with type lora (lora: {} takes the defaults) and only allowed with it",
     fieldPath = ".lora")
 public class Method {
   @Required
   @JsonPropertyDescription("lora (adapters on a frozen base) or full (every weight trained).")
   private TrainingMethod type;
 
-  @JsonPropertyDescription("LoRA settings; only with type lora. Defaults apply when absent.")
+  @JsonPropertyDescription("LoRA settings; required with type lora and only allowed with it. lora: {} takes every default.")
   private LoraSettings lora;
 
   public TrainingMethod getType() {

@@ -47,6 +47,7 @@ public class ModelServerSpec {
           + "Leave it unset otherwise: with mode tokens the operator keeps the count on the Deployment and in status.")
   private Integer replicas;
 
+  @Default("{}")
   @JsonPropertyDescription("Scaling on generated tokens per second.")
   private Autoscaling autoscaling;
 
@@ -56,18 +57,25 @@ public class ModelServerSpec {
           + "response_format takes precedence.")
   private JsonNode responseSchema;
 
+  @Default("{}")
   @JsonPropertyDescription("Generation settings used when a request does not set them.")
   private GenerationDefaults generation;
 
+  @Default("{}")
   @JsonPropertyDescription("Batching and queueing of each replica.")
   private EngineSettings engine;
 
+  @Default("{}")
   @JsonPropertyDescription("GPUs, CPU and memory of each replica.")
   private ComputeResources resources;
 
   @JsonPropertyDescription("Node selection, tolerations, affinity and priority of the replicas.")
   private Scheduling scheduling;
 
+  @JsonPropertyDescription("Extra labels and annotations for the pods.")
+  private PodMetadata podMetadata;
+
+  @Default("{}")
   @JsonPropertyDescription("How a new model version or configuration is rolled out.")
   private Rollout rollout;
 
@@ -153,6 +161,14 @@ public class ModelServerSpec {
 
   public void setScheduling(Scheduling scheduling) {
     this.scheduling = scheduling;
+  }
+
+  public PodMetadata getPodMetadata() {
+    return podMetadata;
+  }
+
+  public void setPodMetadata(PodMetadata podMetadata) {
+    this.podMetadata = podMetadata;
   }
 
   public Rollout getRollout() {

@@ -123,7 +123,9 @@ class CrdValidationIT {
 
   @Test
   void defaultsAreFilledInByTheApiServer() {
-    GenericKubernetesResource job = create(parse(VALID_JOB, "defaults"));
+    ObjectNode minimal = parse(VALID_JOB, "defaults");
+    minimal.with("spec").remove(List.of("hyperParameters", "checkpoint", "resources"));
+    GenericKubernetesResource job = create(minimal);
     JsonNode spec = YAML.valueToTree(job.getAdditionalProperties().get("spec"));
     assertThat(spec.at("/resources/gpuResourceName").asText()).isEqualTo("nvidia.com/gpu");
     assertThat(spec.at("/backoffLimit").asInt()).isEqualTo(3);
@@ -131,6 +133,10 @@ class CrdValidationIT {
     assertThat(spec.at("/method/lora/alpha").asInt()).isEqualTo(32);
     assertThat(spec.at("/dataset/invalidExamples").asText()).isEqualTo("fail");
     assertThat(spec.at("/hyperParameters/schedule").asText()).isEqualTo("cosine");
+    assertThat(spec.at("/hyperParameters/epochs").asInt()).isEqualTo(3);
+    assertThat(spec.at("/hyperParameters/learningRate").asDouble()).isEqualTo(0.0002);
+    assertThat(spec.at("/checkpoint/everySteps").asInt()).isEqualTo(500);
+    assertThat(spec.at("/resources/gpus").asInt(-1)).isZero();
   }
 
   static Stream<Arguments> invalidResources() {
@@ -151,7 +157,10 @@ class CrdValidationIT {
             "spec.dataset.uri: Invalid value: \"pvc://datasets/../etc/passwd\": must not contain a '..' path segment"),
         job("LoRA settings with method full",
             s -> s.with("spec").with("method").put("type", "full"),
-            "spec.method.lora: Invalid value: lora settings are only allowed with type lora"),
+            "spec.method.lora: Invalid value: lora settings are required with type lora (lora: {} takes the defaults) and only allowed with it"),
+        job("LoRA method without LoRA settings",
+            s -> s.with("spec").with("method").remove("lora"),
+            "spec.method.lora: Invalid value: lora settings are required with type lora"),
         job("both a base model URI and a FineTuneJob reference",
             s -> s.with("spec").with("baseModel").putObject("fineTuneJobRef").put("name", "other"),
             "spec.baseModel: Invalid value: exactly one of uri or fineTuneJobRef must be set"),
