@@ -36,9 +36,8 @@ demo: ## the end-to-end triage demo (fine-tune, serve, evaluate) -> target/demo/
 	@echo "           Until then, try the operator on a local cluster: make dev-cluster" >&2
 	@exit 1
 
-bench: ## benchmarks: print figures and ratios against baselines measured in the same run
-	@echo "make bench: no benchmark exists yet (the first ones come with the trainer, server and operator scale work)." >&2
-	@exit 1
+bench: control-plane ## benchmarks: print figures and ratios against baselines measured in the same run
+	$(MVN) $(MVN_FLAGS) -Pbench install
 
 dev-cluster: control-plane build ## start a local KWOK cluster with fake GPU nodes and Kamado's CRDs
 	@hack/dev-cluster.sh up "$(DEV_CLUSTER_DIR)"

@@ -93,6 +93,14 @@ are granted separately, in the release namespace only.
 - apiGroups: [""]
   resources: ["pods"]
   verbs: ["get", "list", "watch"]
+# Each FineTuneJob's trainer gets its own ServiceAccount, bound to a Role that lets it update only that job's
+# progress ConfigMap (resourceNames). The API server lets the operator grant no more than it holds itself.
+- apiGroups: [""]
+  resources: ["serviceaccounts"]
+  verbs: ["get", "create", "patch", "update"]
+- apiGroups: ["rbac.authorization.k8s.io"]
+  resources: ["roles", "rolebindings"]
+  verbs: ["get", "create", "patch", "update"]
 - apiGroups: [""]
   resources: ["events"]
   verbs: ["create", "patch"]

@@ -76,7 +76,7 @@ public final class KamadoOperator implements AutoCloseable {
             true));
       }
     });
-    register(operator, new FineTuneJobReconciler(clock), config);
+    register(operator, new FineTuneJobReconciler(config, clock), config);
     register(operator, new ModelServerReconciler(clock), config);
 
     OperatorEndpoints endpoints;

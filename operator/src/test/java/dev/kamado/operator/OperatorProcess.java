@@ -17,7 +17,7 @@ import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 
 /** The operator jar run as a real process, exactly as the container image runs it. */
-final class OperatorProcess implements AutoCloseable {
+public final class OperatorProcess implements AutoCloseable {
   static final Path JAR = Path.of("target", "kamado-operator.jar").toAbsolutePath();
   private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
 
@@ -31,7 +31,7 @@ final class OperatorProcess implements AutoCloseable {
     this.log = log;
   }
 
-  static OperatorProcess start(Path kubeconfig, Path log, String... args) {
+  public static OperatorProcess start(Path kubeconfig, Path log, String... args) {
     if (!Files.isRegularFile(JAR)) {
       throw new IllegalStateException(JAR + " is missing: the package phase builds it before integration tests");
     }
@@ -81,6 +81,59 @@ final class OperatorProcess implements AutoCloseable {
         .findFirst());
   }
 
+  /** Waits up to a minute for /readyz to answer 200. */
+  public void awaitReady() throws InterruptedException {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+    while (System.nanoTime() < deadline) {
+      if (get("/readyz").map(r -> r.statusCode() == 200).orElse(false)) {
+        return;
+      }
+      if (!process.isAlive()) {
+        throw new IllegalStateException("operator exited with " + process.exitValue() + ":\n" + output());
+      }
+      TimeUnit.MILLISECONDS.sleep(200);
+    }
+    throw new IllegalStateException("operator not ready after 60 s:\n" + output());
+  }
+
+  /** A counter's value for one controller label, 0 when absent. */
+  public double counter(String name, String controller) {
+    return sum(name, "controller=\"" + controller + "\"");
+  }
+
+  /** The sum of every series of {@code name} whose labels contain {@code labelFragment}. */
+  public double gaugeSum(String name, String labelFragment) {
+    return sum(name, labelFragment);
+  }
+
+  private double sum(String name, String labelFragment) {
+    return get("/metrics").map(r -> r.body().lines()
+        .filter(l -> l.startsWith(name + "{") && l.contains(labelFragment))
+        .mapToDouble(l -> Double.parseDouble(l.substring(l.lastIndexOf(' ') + 1)))
+        .sum()).orElse(0.0);
+  }
+
+  /** Resident set size now, from /proc. */
+  public long rssBytes() {
+    return procStatus("VmRSS:");
+  }
+
+  /** Peak resident set size, from /proc. */
+  public long peakRssBytes() {
+    return procStatus("VmHWM:");
+  }
+
+  private long procStatus(String field) {
+    try {
+      return Files.readAllLines(Path.of("/proc", String.valueOf(process.pid()), "status")).stream()
+          .filter(l -> l.startsWith(field))
+          .mapToLong(l -> Long.parseLong(l.replaceAll("[^0-9]", "")) * 1024)
+          .findFirst().orElse(-1);
+    } catch (IOException e) {
+      return -1;
+    }
+  }
+
   String output() {
     try {
       return Files.readString(log, StandardCharsets.UTF_8);
@@ -95,11 +148,16 @@ final class OperatorProcess implements AutoCloseable {
   }
 
   @Override
-  public void close() throws InterruptedException {
+  public void close() {
     process.destroy();
-    if (!process.waitFor(30, TimeUnit.SECONDS)) {
+    try {
+      if (!process.waitFor(30, TimeUnit.SECONDS)) {
+        process.destroyForcibly();
+        process.waitFor(10, TimeUnit.SECONDS);
+      }
+    } catch (InterruptedException e) {
       process.destroyForcibly();
-      process.waitFor(10, TimeUnit.SECONDS);
+      Thread.currentThread().interrupt();
     }
   }
 

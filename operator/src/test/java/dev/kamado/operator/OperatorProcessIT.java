@@ -160,10 +160,13 @@ class OperatorProcessIT {
   }
 
   private void awaitAccepted(String name, OperatorProcess operator) throws InterruptedException {
-    await("FineTuneJob " + name + " accepted", Duration.ofSeconds(60), () -> {
+    await("FineTuneJob " + name + " to get its training Job", Duration.ofSeconds(60), () -> {
       FineTuneJob j = admin.resources(FineTuneJob.class).inNamespace(namespace).withName(name).get();
+      // The operator, with only the chart's permissions, created the training Job, the trainer's service account,
+      // its Role and RoleBinding and both ConfigMaps (no controller-manager runs here, so no pod follows).
       return j.getStatus() != null && j.getStatus().getPhase() == FineTuneJobPhase.Pending
-          && Conditions.isTrue(j.getStatus().getConditions(), "Accepted")
+          && name.equals(j.getStatus().getJobName())
+          && Conditions.isTrue(j.getStatus().getConditions(), "BaseModelResolved")
           && j.getStatus().getObservedGeneration().equals(j.getMetadata().getGeneration());
     }, operator);
   }

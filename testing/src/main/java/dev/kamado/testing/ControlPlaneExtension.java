@@ -37,7 +37,7 @@ abstract class ControlPlaneExtension implements ParameterResolver {
   }
 
   /** Closes the control plane when JUnit closes the root store, at the end of the run. */
-  private record Handle(ControlPlane controlPlane) implements ExtensionContext.Store.CloseableResource {
+  private record Handle(ControlPlane controlPlane) implements ExtensionContext.Store.CloseableResource, AutoCloseable {
     @Override
     public void close() {
       controlPlane.close();

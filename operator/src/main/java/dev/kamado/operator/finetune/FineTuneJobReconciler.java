@@ -1,50 +1,210 @@
 package dev.kamado.operator.finetune;
 
+import dev.kamado.api.training.TrainerContract;
+import dev.kamado.api.training.TrainingConfig;
 import dev.kamado.api.v1alpha1.FineTuneJob;
 import dev.kamado.api.v1alpha1.FineTuneJobPhase;
 import dev.kamado.api.v1alpha1.FineTuneJobStatus;
-import dev.kamado.operator.status.Conditions;
+import dev.kamado.api.v1alpha1.ObjectRef;
+import dev.kamado.operator.OperatorConfig;
+import dev.kamado.operator.model.KamadoLabels;
+import dev.kamado.operator.status.EventRecorder;
 import dev.kamado.operator.status.StatusPatch;
+import io.fabric8.kubernetes.api.model.ConfigMap;
+import io.fabric8.kubernetes.api.model.HasMetadata;
+import io.fabric8.kubernetes.api.model.Pod;
+import io.fabric8.kubernetes.api.model.batch.v1.Job;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.KubernetesClientException;
+import io.fabric8.kubernetes.client.dsl.base.PatchContext;
+import io.fabric8.kubernetes.client.dsl.base.PatchType;
+import io.javaoperatorsdk.operator.api.config.informer.InformerEventSourceConfiguration;
 import io.javaoperatorsdk.operator.api.reconciler.Context;
 import io.javaoperatorsdk.operator.api.reconciler.ControllerConfiguration;
+import io.javaoperatorsdk.operator.api.reconciler.EventSourceContext;
 import io.javaoperatorsdk.operator.api.reconciler.Reconciler;
 import io.javaoperatorsdk.operator.api.reconciler.UpdateControl;
+import io.javaoperatorsdk.operator.processing.event.ResourceID;
+import io.javaoperatorsdk.operator.processing.event.source.EventSource;
+import io.javaoperatorsdk.operator.processing.event.source.informer.InformerEventSource;
+import java.net.HttpURLConnection;
 import java.time.Clock;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Set;
+import java.util.stream.Collectors;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
- * Reconciles FineTuneJobs. This version records that the resource was accepted and which generation it saw; the
- * training Job, checkpoints and progress come with the FineTuneJob reconciler issue.
+ * Turns a FineTuneJob into a training run: the training configuration, the trainer's progress channel and a
+ * batch/v1 Job, then reports the run truthfully in status. The spec is never written. Deterministic names and
+ * create-if-absent make a restart of the operator at any moment harmless: no duplicate Job, no lost status.
  */
 @ControllerConfiguration(name = FineTuneJobReconciler.NAME)
 public class FineTuneJobReconciler implements Reconciler<FineTuneJob> {
   public static final String NAME = "finetunejob";
+  private static final Logger LOG = LoggerFactory.getLogger(FineTuneJobReconciler.class);
+  private static final String BASE_MODEL_INDEX = "baseModelRef";
+  private static final String OWNED = KamadoLabels.FINE_TUNE_JOB + "," + KamadoLabels.MANAGED_BY + "="
+      + KamadoLabels.MANAGER;
 
+  private final OperatorConfig config;
   private final Clock clock;
+  private final EventRecorder events;
 
-  public FineTuneJobReconciler(Clock clock) {
+  public FineTuneJobReconciler(OperatorConfig config, Clock clock) {
+    this.config = config;
     this.clock = clock;
+    this.events = new EventRecorder(clock, config.identity());
   }
 
   @Override
-  public UpdateControl<FineTuneJob> reconcile(FineTuneJob job, Context<FineTuneJob> context) {
-    if (job.getStatus() == null) {
-      job.setStatus(new FineTuneJobStatus());
+  public List<EventSource<?, FineTuneJob>> prepareEventSources(EventSourceContext<FineTuneJob> context) {
+    var primaries = context.getPrimaryCache();
+    primaries.addIndexer(BASE_MODEL_INDEX, ftj -> baseRef(ftj) == null ? List.of()
+        : List.of(ftj.getMetadata().getNamespace() + "/" + baseRef(ftj)));
+
+    var jobs = new InformerEventSource<>(InformerEventSourceConfiguration.from(Job.class, FineTuneJob.class)
+        .withName("jobs")
+        .withLabelSelector(OWNED)
+        .withSecondaryToPrimaryMapper(FineTuneJobReconciler::byLabel)
+        .build(), context);
+    var pods = new InformerEventSource<>(InformerEventSourceConfiguration.from(Pod.class, FineTuneJob.class)
+        .withName("pods")
+        .withLabelSelector(OWNED)
+        .withSecondaryToPrimaryMapper(FineTuneJobReconciler::byLabel)
+        .build(), context);
+    var progress = new InformerEventSource<>(InformerEventSourceConfiguration.from(ConfigMap.class, FineTuneJob.class)
+        .withName("progress")
+        .withLabelSelector(OWNED + "," + KamadoLabels.COMPONENT + "=progress")
+        .withSecondaryToPrimaryMapper(FineTuneJobReconciler::byLabel)
+        .build(), context);
+    // A FineTuneJob that another one names as its base model: its changes wake the jobs waiting for it.
+    var bases = new InformerEventSource<>(InformerEventSourceConfiguration.from(FineTuneJob.class, FineTuneJob.class)
+        .withName("base-models")
+        .withSecondaryToPrimaryMapper((FineTuneJob base) -> primaries
+            .byIndex(BASE_MODEL_INDEX, base.getMetadata().getNamespace() + "/" + base.getMetadata().getName())
+            .stream().map(ResourceID::fromResource).collect(Collectors.toSet()))
+        .build(), context);
+    return List.of(jobs, pods, progress, bases);
+  }
+
+  @Override
+  public UpdateControl<FineTuneJob> reconcile(FineTuneJob ftj, Context<FineTuneJob> context) {
+    if (ftj.getStatus() == null) {
+      ftj.setStatus(new FineTuneJobStatus());
     }
-    FineTuneJobStatus before = StatusPatch.snapshot(job.getStatus());
-    FineTuneJobStatus status = job.getStatus();
-    Long generation = job.getMetadata().getGeneration();
-    status.setObservedGeneration(generation);
-    if (status.getPhase() == null) {
-      status.setPhase(FineTuneJobPhase.Pending);
+    FineTuneJobStatus before = StatusPatch.snapshot(ftj.getStatus());
+    KubernetesClient client = context.getClient();
+    boolean userSuspended = Boolean.TRUE.equals(ftj.getSpec().getSuspend());
+    boolean queued = ftj.getSpec().getScheduling() != null && ftj.getSpec().getScheduling().getQueueName() != null;
+
+    String ref = baseRef(ftj);
+    FineTuneJob referenced = ref == null ? null
+        : context.getPrimaryCache().get(new ResourceID(ref, ftj.getMetadata().getNamespace())).orElse(null);
+    BaseModelResolution base = BaseModelResolution.resolve(ftj.getSpec().getBaseModel(), referenced);
+
+    Job job = context.getSecondaryResource(Job.class).orElse(null);
+    boolean terminal = ftj.getStatus().getPhase() == FineTuneJobPhase.Succeeded
+        || ftj.getStatus().getPhase() == FineTuneJobPhase.Failed;
+    if (!terminal && base instanceof BaseModelResolution.Resolved resolved) {
+      job = ensureJob(client, ftj, resolved.model(), job, userSuspended, queued);
     }
-    Conditions.set(
-        status.getConditions(),
-        "Accepted",
-        Conditions.TRUE,
-        "SpecValid",
-        "The spec passed validation; this operator version does not create training Jobs yet.",
-        generation,
-        clock.instant());
-    return StatusPatch.ifChanged(job, before);
+    List<Pod> pods = new ArrayList<>(context.getSecondaryResources(Pod.class));
+    ConfigMap progress = context.getSecondaryResource(ConfigMap.class).orElse(null);
+
+    var transition = TrainingStatus.update(ftj,
+        new ObservedTraining(base, job, pods, progress, userSuspended, queued, clock.instant()));
+    transition.forEach(e -> events.record(client, ftj, e.type(), e.reason(), e.message()));
+    return StatusPatch.ifChanged(ftj, before);
+  }
+
+  /** Creates the Job (and what it needs) when absent, and keeps its suspension in line with the spec. */
+  private Job ensureJob(KubernetesClient client, FineTuneJob ftj, ResolvedBaseModel base, Job existing,
+      boolean userSuspended, boolean queued) {
+    TrainingConfig training = TrainingJobResources.trainingConfig(ftj, base);
+    String json = TrainingJobResources.toJson(training);
+    Job desired = TrainingJobResources.job(ftj, base, config, userSuspended || queued);
+    String hash = TrainingJobResources.configHash(json, desired);
+    desired.getMetadata().setAnnotations(Map.of(TrainerContract.CONFIG_HASH_ANNOTATION, hash));
+
+    if (existing != null) {
+      String existingHash = existing.getMetadata().getAnnotations() == null ? null
+          : existing.getMetadata().getAnnotations().get(TrainerContract.CONFIG_HASH_ANNOTATION);
+      if (!hash.equals(existingHash) && ftj.getStatus().getStartTime() == null) {
+        // The spec changed before training started: replace the Job (its pod template is immutable).
+        LOG.info("Spec of {} changed before training started; replacing its Job", ref(ftj));
+        deleteJob(client, existing);
+        return null;
+      }
+      if (queued) {
+        if (userSuspended) {
+          // Kueue owns a queued Job's suspend flag, so suspending means removing the Job; checkpoints stay.
+          deleteJob(client, existing);
+          return null;
+        }
+        return existing;
+      }
+      if (!Objects.equals(existing.getSpec().getSuspend(), userSuspended)) {
+        return client.batch().v1().jobs().inNamespace(existing.getMetadata().getNamespace())
+            .withName(existing.getMetadata().getName())
+            .patch(PatchContext.of(PatchType.JSON_MERGE), "{\"spec\":{\"suspend\":" + userSuspended + "}}");
+      }
+      return existing;
+    }
+    if (queued && userSuspended) {
+      return null;
+    }
+    createIfAbsent(client, TrainingJobResources.serviceAccount(ftj));
+    createIfAbsent(client, TrainingJobResources.progressRole(ftj));
+    createIfAbsent(client, TrainingJobResources.progressRoleBinding(ftj));
+    createIfAbsent(client, TrainingJobResources.progressConfigMap(ftj));
+    client.resource(TrainingJobResources.configMap(ftj, json, hash)).fieldManager(KamadoLabels.MANAGER)
+        .forceConflicts().serverSideApply();
+    Job created = createIfAbsent(client, desired);
+    events.record(client, ftj, "Normal", "JobCreated", "created Job " + created.getMetadata().getName()
+        + (queued ? " in Kueue queue " + ftj.getSpec().getScheduling().getQueueName() : "")
+        + " with base model " + base.uri());
+    return created;
+  }
+
+  private static <T extends HasMetadata> T createIfAbsent(KubernetesClient client, T object) {
+    try {
+      return client.resource(object).create();
+    } catch (KubernetesClientException e) {
+      if (e.getCode() == HttpURLConnection.HTTP_CONFLICT) {
+        T current = client.resource(object).get();
+        if (current != null) {
+          return current;
+        }
+      }
+      throw e;
+    }
+  }
+
+  private static void deleteJob(KubernetesClient client, Job job) {
+    client.resource(job).withPropagationPolicy(io.fabric8.kubernetes.api.model.DeletionPropagation.BACKGROUND)
+        .delete();
+  }
+
+  private static Set<ResourceID> byLabel(HasMetadata secondary) {
+    String owner = secondary.getMetadata().getLabels() == null ? null
+        : secondary.getMetadata().getLabels().get(KamadoLabels.FINE_TUNE_JOB);
+    return owner == null ? Set.of() : Set.of(new ResourceID(owner, secondary.getMetadata().getNamespace()));
+  }
+
+  private static String baseRef(FineTuneJob ftj) {
+    if (ftj.getSpec() == null || ftj.getSpec().getBaseModel() == null) {
+      return null;
+    }
+    ObjectRef ref = ftj.getSpec().getBaseModel().getFineTuneJobRef();
+    return ref == null ? null : ref.getName();
+  }
+
+  private static String ref(FineTuneJob ftj) {
+    return ftj.getMetadata().getNamespace() + "/" + ftj.getMetadata().getName();
   }
 }

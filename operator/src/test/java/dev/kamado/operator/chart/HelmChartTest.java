@@ -64,6 +64,8 @@ class HelmChartTest {
       rule("batch", List.of("jobs"), ALL_WRITE_VERBS),
       rule("", List.of("configmaps", "services"), ALL_WRITE_VERBS),
       rule("", List.of("pods"), List.of("get", "list", "watch")),
+      rule("", List.of("serviceaccounts"), List.of("get", "create", "patch", "update")),
+      rule("rbac.authorization.k8s.io", List.of("roles", "rolebindings"), List.of("get", "create", "patch", "update")),
       rule("", List.of("events"), List.of("create", "patch")),
       rule("events.k8s.io", List.of("events"), List.of("create", "patch")),
       rule("apps", List.of("deployments"), ALL_WRITE_VERBS),

@@ -1,0 +1,138 @@
+package dev.kamado.operator.finetune;
+
+import dev.kamado.api.v1alpha1.Dataset;
+import dev.kamado.api.v1alpha1.DatasetFormat;
+import dev.kamado.api.v1alpha1.FineTuneJob;
+import dev.kamado.api.v1alpha1.FineTuneJobSpec;
+import dev.kamado.api.v1alpha1.Method;
+import dev.kamado.api.v1alpha1.ModelSource;
+import dev.kamado.api.v1alpha1.Objective;
+import dev.kamado.api.v1alpha1.Output;
+import dev.kamado.api.v1alpha1.TrainingMethod;
+import dev.kamado.operator.OperatorProcess;
+import dev.kamado.testing.ControlPlane;
+import dev.kamado.testing.WithKwokCluster;
+import io.fabric8.kubernetes.api.model.batch.v1.Job;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.Watcher;
+import io.fabric8.kubernetes.client.WatcherException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+
+/**
+ * {@code make bench}: 500 FineTuneJobs created at once on the KWOK cluster, reconciled by the operator jar running
+ * as its own process (so its memory is its own). Prints how long until every training Job exists, reconciles per
+ * second, the creation-to-Job latency percentiles, and the operator's heap and RSS. Goal: all Jobs within 10 s,
+ * RSS at most 350 MB. A benchmark, not a test: it prints figures and asserts nothing about time.
+ */
+@WithKwokCluster
+class FineTuneJobScaleBench {
+  private static final int JOBS = Integer.getInteger("kamado.bench.jobs", 500);
+
+  @Test
+  void fiveHundredFineTuneJobsAtOnce(ControlPlane cluster) throws Exception {
+    KubernetesClient admin = cluster.client();
+    String namespace = cluster.createNamespace("scale");
+    Path logs = Files.createDirectories(Path.of("target", "bench"));
+    Map<String, Long> created = new ConcurrentHashMap<>();
+    Map<String, Long> jobSeen = new ConcurrentHashMap<>();
+    CountDownLatch allJobs = new CountDownLatch(JOBS);
+
+    try (OperatorProcess operator = OperatorProcess.start(cluster.kubeconfig(), logs.resolve("operator.log"),
+            "--namespaces", namespace, "--reconcile-threads", "20");
+        var watch = admin.batch().v1().jobs().inNamespace(namespace).watch(new Watcher<Job>() {
+          @Override
+          public void eventReceived(Action action, Job job) {
+            if (action == Action.ADDED && jobSeen.putIfAbsent(job.getMetadata().getName(), System.nanoTime()) == null) {
+              allJobs.countDown();
+            }
+          }
+
+          @Override
+          public void onClose(WatcherException cause) {}
+        })) {
+      operator.awaitReady();
+      double startedBefore = operator.counter("kamado_operator_reconciliations_started_total", "finetunejob");
+      long rssIdle = operator.rssBytes();
+
+      ExecutorService pool = Executors.newFixedThreadPool(16);
+      long t0 = System.nanoTime();
+      for (int i = 0; i < JOBS; i++) {
+        String name = "bench-" + i;
+        pool.execute(() -> {
+          admin.resources(FineTuneJob.class).inNamespace(namespace).resource(job(name)).create();
+          created.put(name, System.nanoTime());
+        });
+      }
+      pool.shutdown();
+      pool.awaitTermination(5, TimeUnit.MINUTES);
+      long createdAll = System.nanoTime();
+      boolean complete = allJobs.await(5, TimeUnit.MINUTES);
+      long tAll = System.nanoTime();
+      double reconciles = operator.counter("kamado_operator_reconciliations_started_total", "finetunejob")
+          - startedBefore;
+
+      List<Long> latencies = new ArrayList<>();
+      created.forEach((name, at) -> {
+        Long seen = jobSeen.get(name);
+        if (seen != null) {
+          latencies.add(Math.max(0, seen - at));
+        }
+      });
+      long[] sorted = latencies.stream().mapToLong(Long::longValue).sorted().toArray();
+      double seconds = (tAll - t0) / 1e9;
+      System.out.println();
+      System.out.println("== FineTuneJob scale benchmark (" + JOBS + " FineTuneJobs, KWOK cluster, operator jar) ==");
+      System.out.printf("all FineTuneJobs created by the client in   %8.2f s%n", (createdAll - t0) / 1e9);
+      System.out.printf("every training Job exists after             %8.2f s   (goal <= 10 s)%s%n", seconds,
+          complete ? "" : "  INCOMPLETE: " + jobSeen.size() + " of " + JOBS);
+      System.out.printf("reconciles                                  %8.0f   (%.1f per second)%n", reconciles,
+          reconciles / seconds);
+      System.out.printf("creation -> Job latency p50 / p99 / max     %8.0f / %.0f / %.0f ms%n",
+          percentile(sorted, 0.50) / 1e6, percentile(sorted, 0.99) / 1e6, percentile(sorted, 1.0) / 1e6);
+      System.out.printf("operator heap used                          %8.1f MB%n",
+          operator.gaugeSum("jvm_memory_used_bytes", "area=\"heap\"") / 1e6);
+      System.out.printf("operator RSS idle / now / peak              %8.1f / %.1f / %.1f MB   (goal peak <= 350 MB)%n",
+          rssIdle / 1e6, operator.rssBytes() / 1e6, operator.peakRssBytes() / 1e6);
+      System.out.println();
+    }
+  }
+
+  private static double percentile(long[] sorted, double p) {
+    if (sorted.length == 0) {
+      return Double.NaN;
+    }
+    int index = (int) Math.min(sorted.length - 1, Math.ceil(p * sorted.length) - 1);
+    return sorted[Math.max(0, index)];
+  }
+
+  private static FineTuneJob job(String name) {
+    FineTuneJob job = new FineTuneJob();
+    job.getMetadata().setName(name);
+    FineTuneJobSpec spec = new FineTuneJobSpec();
+    spec.setObjective(Objective.SFT);
+    spec.setBaseModel(ModelSource.ofUri("pvc://models/base/tiny"));
+    Dataset dataset = new Dataset();
+    dataset.setUri("pvc://datasets/triage/train.jsonl");
+    dataset.setFormat(DatasetFormat.CHAT);
+    spec.setDataset(dataset);
+    Method method = new Method();
+    method.setType(TrainingMethod.FULL);
+    spec.setMethod(method);
+    Output output = new Output();
+    output.setUri("pvc://models/" + name);
+    spec.setOutput(output);
+    job.setSpec(spec);
+    return job;
+  }
+
+}
