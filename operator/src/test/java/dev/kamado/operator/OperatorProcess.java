@@ -19,6 +19,12 @@ import java.util.concurrent.TimeUnit;
 /** The operator jar run as a real process, exactly as the container image runs it. */
 public final class OperatorProcess implements AutoCloseable {
   static final Path JAR = Path.of("target", "kamado-operator.jar").toAbsolutePath();
+  /**
+   * The JVM options the Helm chart gives the operator by default (charts/kamado/values.yaml jvmOptions), with the
+   * heap its default 512Mi memory limit yields. Override with -Dkamado.operator.jvm="...".
+   */
+  static final String DEFAULT_JVM_OPTIONS =
+      "-Xmx256m -XX:TieredStopAtLevel=1 -XX:+UseSerialGC -XX:+ExitOnOutOfMemoryError";
   private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
 
   private final Process process;
@@ -37,7 +43,9 @@ public final class OperatorProcess implements AutoCloseable {
     }
     int port = freePort();
     List<String> command = new ArrayList<>(List.of(
-        javaBin(), "-Xmx256m", "-jar", JAR.toString(), "--http-port", String.valueOf(port)));
+        javaBin()));
+    command.addAll(List.of(System.getProperty("kamado.operator.jvm", DEFAULT_JVM_OPTIONS).split(" ")));
+    command.addAll(List.of("-jar", JAR.toString(), "--http-port", String.valueOf(port)));
     command.addAll(List.of(args));
     ProcessBuilder builder = new ProcessBuilder(command)
         .redirectErrorStream(true)

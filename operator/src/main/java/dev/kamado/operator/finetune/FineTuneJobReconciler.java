@@ -29,12 +29,12 @@ import io.javaoperatorsdk.operator.processing.event.source.EventSource;
 import io.javaoperatorsdk.operator.processing.event.source.informer.InformerEventSource;
 import java.net.HttpURLConnection;
 import java.time.Clock;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
-import java.util.stream.Collectors;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -47,7 +47,7 @@ import org.slf4j.LoggerFactory;
 public class FineTuneJobReconciler implements Reconciler<FineTuneJob> {
   public static final String NAME = "finetunejob";
   private static final Logger LOG = LoggerFactory.getLogger(FineTuneJobReconciler.class);
-  private static final String BASE_MODEL_INDEX = "baseModelRef";
+  private static final Duration BASE_MODEL_POLL = Duration.ofSeconds(5);
   private static final String OWNED = KamadoLabels.FINE_TUNE_JOB + "," + KamadoLabels.MANAGED_BY + "="
       + KamadoLabels.MANAGER;
 
@@ -63,10 +63,6 @@ public class FineTuneJobReconciler implements Reconciler<FineTuneJob> {
 
   @Override
   public List<EventSource<?, FineTuneJob>> prepareEventSources(EventSourceContext<FineTuneJob> context) {
-    var primaries = context.getPrimaryCache();
-    primaries.addIndexer(BASE_MODEL_INDEX, ftj -> baseRef(ftj) == null ? List.of()
-        : List.of(ftj.getMetadata().getNamespace() + "/" + baseRef(ftj)));
-
     var jobs = new InformerEventSource<>(InformerEventSourceConfiguration.from(Job.class, FineTuneJob.class)
         .withName("jobs")
         .withLabelSelector(OWNED)
@@ -82,14 +78,7 @@ public class FineTuneJobReconciler implements Reconciler<FineTuneJob> {
         .withLabelSelector(OWNED + "," + KamadoLabels.COMPONENT + "=progress")
         .withSecondaryToPrimaryMapper(FineTuneJobReconciler::byLabel)
         .build(), context);
-    // A FineTuneJob that another one names as its base model: its changes wake the jobs waiting for it.
-    var bases = new InformerEventSource<>(InformerEventSourceConfiguration.from(FineTuneJob.class, FineTuneJob.class)
-        .withName("base-models")
-        .withSecondaryToPrimaryMapper((FineTuneJob base) -> primaries
-            .byIndex(BASE_MODEL_INDEX, base.getMetadata().getNamespace() + "/" + base.getMetadata().getName())
-            .stream().map(ResourceID::fromResource).collect(Collectors.toSet()))
-        .build(), context);
-    return List.of(jobs, pods, progress, bases);
+    return List.of(jobs, pods, progress);
   }
 
   @Override
@@ -113,18 +102,29 @@ public class FineTuneJobReconciler implements Reconciler<FineTuneJob> {
     if (!terminal && base instanceof BaseModelResolution.Resolved resolved) {
       job = ensureJob(client, ftj, resolved.model(), job, userSuspended, queued);
     }
+    Job trainingJob = job;
     List<Pod> pods = new ArrayList<>(context.getSecondaryResources(Pod.class));
     ConfigMap progress = context.getSecondaryResource(ConfigMap.class).orElse(null);
 
     var transition = TrainingStatus.update(ftj,
         new ObservedTraining(base, job, pods, progress, userSuspended, queued, clock.instant()));
-    transition.forEach(e -> events.record(client, ftj, e.type(), e.reason(), e.message()));
-    return StatusPatch.ifChanged(ftj, before);
+    transition.stream()
+        // A new job's first step to Pending comes with its Job, which the JobCreated event already tells.
+        .filter(e -> !(before.getPhase() == null && "Pending".equals(e.reason()) && trainingJob != null))
+        .forEach(e -> events.record(client, ftj, e.type(), e.reason(), e.message()));
+    UpdateControl<FineTuneJob> control = StatusPatch.ifChanged(ftj, before);
+    // A job waiting for its base FineTuneJob looks again shortly. Polling the informer cache costs no API call,
+    // where a second watch on every FineTuneJob would stream each status change twice.
+    return base instanceof BaseModelResolution.Waiting ? control.rescheduleAfter(BASE_MODEL_POLL) : control;
   }
 
   /** Creates the Job (and what it needs) when absent, and keeps its suspension in line with the spec. */
   private Job ensureJob(KubernetesClient client, FineTuneJob ftj, ResolvedBaseModel base, Job existing,
       boolean userSuspended, boolean queued) {
+    if (existing != null && ftj.getStatus().getStartTime() != null) {
+      // Started: the spec is immutable now (a CEL rule), so only the suspension can differ from the Job.
+      return alignSuspension(client, existing, userSuspended, queued);
+    }
     TrainingConfig training = TrainingJobResources.trainingConfig(ftj, base);
     String json = TrainingJobResources.toJson(training);
     Job desired = TrainingJobResources.job(ftj, base, config, userSuspended || queued);
@@ -140,20 +140,7 @@ public class FineTuneJobReconciler implements Reconciler<FineTuneJob> {
         deleteJob(client, existing);
         return null;
       }
-      if (queued) {
-        if (userSuspended) {
-          // Kueue owns a queued Job's suspend flag, so suspending means removing the Job; checkpoints stay.
-          deleteJob(client, existing);
-          return null;
-        }
-        return existing;
-      }
-      if (!Objects.equals(existing.getSpec().getSuspend(), userSuspended)) {
-        return client.batch().v1().jobs().inNamespace(existing.getMetadata().getNamespace())
-            .withName(existing.getMetadata().getName())
-            .patch(PatchContext.of(PatchType.JSON_MERGE), "{\"spec\":{\"suspend\":" + userSuspended + "}}");
-      }
-      return existing;
+      return alignSuspension(client, existing, userSuspended, queued);
     }
     if (queued && userSuspended) {
       return null;
@@ -169,6 +156,23 @@ public class FineTuneJobReconciler implements Reconciler<FineTuneJob> {
         + (queued ? " in Kueue queue " + ftj.getSpec().getScheduling().getQueueName() : "")
         + " with base model " + base.uri());
     return created;
+  }
+
+  private static Job alignSuspension(KubernetesClient client, Job existing, boolean userSuspended, boolean queued) {
+    if (queued) {
+      if (userSuspended) {
+        // Kueue owns a queued Job's suspend flag, so suspending means removing the Job; checkpoints stay.
+        deleteJob(client, existing);
+        return null;
+      }
+      return existing;
+    }
+    if (!Objects.equals(existing.getSpec().getSuspend(), userSuspended)) {
+      return client.batch().v1().jobs().inNamespace(existing.getMetadata().getNamespace())
+          .withName(existing.getMetadata().getName())
+          .patch(PatchContext.of(PatchType.JSON_MERGE), "{\"spec\":{\"suspend\":" + userSuspended + "}}");
+    }
+    return existing;
   }
 
   private static <T extends HasMetadata> T createIfAbsent(KubernetesClient client, T object) {

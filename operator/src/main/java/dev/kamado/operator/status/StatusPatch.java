@@ -17,6 +17,13 @@ public final class StatusPatch {
   public static <R extends CustomResource<?, S>, S> UpdateControl<R> ifChanged(R resource, S before) {
     String old = before == null ? null : Serialization.asJson(before);
     String now = resource.getStatus() == null ? null : Serialization.asJson(resource.getStatus());
-    return Objects.equals(old, now) ? UpdateControl.noUpdate() : UpdateControl.patchStatus(resource);
+    if (Objects.equals(old, now)) {
+      return UpdateControl.noUpdate();
+    }
+    // Server-side apply of the fields this operator owns, without optimistic locking: the status is recomputed
+    // from the observed state on every reconcile (one at a time per resource), so a stale resourceVersion would only
+    // cost a conflict and a needless retry.
+    resource.getMetadata().setResourceVersion(null);
+    return UpdateControl.patchStatus(resource);
   }
 }

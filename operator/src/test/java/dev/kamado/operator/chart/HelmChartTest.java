@@ -236,7 +236,7 @@ class HelmChartTest {
         "KAMADO_LOG_LEVEL", "info",
         "KAMADO_PROMETHEUS_URL", "",
         "KAMADO_HTTP_PORT", "8080",
-        "JAVA_TOOL_OPTIONS", "-XX:MaxRAMPercentage=75 -XX:+ExitOnOutOfMemoryError"));
+        "JAVA_TOOL_OPTIONS", "-XX:MaxRAMPercentage=50 -XX:TieredStopAtLevel=1 -XX:+UseSerialGC -XX:+ExitOnOutOfMemoryError"));
 
     List<HasMetadata> objects = render(Map.of(
         "leaderElection.enabled", "false",
