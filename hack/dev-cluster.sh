@@ -16,9 +16,27 @@ case "$cmd" in
     "$bin/kubectl" --kubeconfig "$dir/kubeconfig" apply --server-side --force-conflicts -f "$ROOT/crds/" >/dev/null
     "$bin/kubectl" --kubeconfig "$dir/kubeconfig" wait --for=condition=Established --timeout=60s \
       crd/finetunejobs.kamado.dev crd/modelservers.kamado.dev >/dev/null
+    # No storage provisioner runs here: offer a few volumes that claims without a storage class (as in
+    # examples/storage.yaml) bind to, so training pods can be scheduled.
+    for i in 0 1 2 3 4 5; do
+      cat <<PV
+apiVersion: v1
+kind: PersistentVolume
+metadata:
+  name: dev-volume-$i
+  labels: {kamado.dev/dev-cluster: "true"}
+spec:
+  capacity: {storage: 500Gi}
+  accessModes: [ReadWriteOnce, ReadWriteMany]
+  persistentVolumeReclaimPolicy: Retain
+  storageClassName: ""
+  hostPath: {path: /tmp/kamado-dev-cluster/volume-$i}
+---
+PV
+    done | "$bin/kubectl" --kubeconfig "$dir/kubeconfig" apply -f - >/dev/null
     rel_dir="${dir#"$ROOT"/}"
     cat <<MSG
-Local cluster is up ($(cd "$ROOT" && "$bin/kubectl" --kubeconfig "$dir/kubeconfig" get nodes --no-headers | wc -l) fake nodes, Kamado CRDs installed).
+Local cluster is up ($(cd "$ROOT" && "$bin/kubectl" --kubeconfig "$dir/kubeconfig" get nodes --no-headers | wc -l) fake nodes, 6 volumes for claims to bind, Kamado CRDs installed).
 
   export KUBECONFIG=$rel_dir/kubeconfig
   export PATH=$bin:\$PATH            # kubectl v1.36 built for this cluster
