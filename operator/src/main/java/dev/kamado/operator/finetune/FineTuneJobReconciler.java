@@ -16,6 +16,7 @@ import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.batch.v1.Job;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientException;
+import io.fabric8.kubernetes.client.dsl.NonDeletingOperation;
 import io.fabric8.kubernetes.client.dsl.base.PatchContext;
 import io.fabric8.kubernetes.client.dsl.base.PatchType;
 import io.javaoperatorsdk.operator.api.config.informer.InformerEventSourceConfiguration;
@@ -149,8 +150,7 @@ public class FineTuneJobReconciler implements Reconciler<FineTuneJob> {
     createIfAbsent(client, TrainingJobResources.progressRole(ftj));
     createIfAbsent(client, TrainingJobResources.progressRoleBinding(ftj));
     createIfAbsent(client, TrainingJobResources.progressConfigMap(ftj));
-    client.resource(TrainingJobResources.configMap(ftj, json, hash)).fieldManager(KamadoLabels.MANAGER)
-        .forceConflicts().serverSideApply();
+    client.resource(TrainingJobResources.configMap(ftj, json, hash)).createOr(NonDeletingOperation::update);
     Job created = createIfAbsent(client, desired);
     events.record(client, ftj, "Normal", "JobCreated", "created Job " + created.getMetadata().getName()
         + (queued ? " in Kueue queue " + ftj.getSpec().getScheduling().getQueueName() : "")
