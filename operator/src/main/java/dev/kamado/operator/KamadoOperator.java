@@ -83,8 +83,8 @@ public final class KamadoOperator implements AutoCloseable {
     try {
       endpoints = OperatorEndpoints.start(
           config.httpPort(),
-          () -> liveness(operator),
-          () -> readiness(operator),
+          () -> probe(operator, true),
+          () -> probe(operator, false),
           registry);
     } catch (IOException e) {
       operator.stop();
@@ -110,23 +110,14 @@ public final class KamadoOperator implements AutoCloseable {
     });
   }
 
-  private static Probe liveness(Operator operator) {
+  /** Liveness holds while the operator starts; readiness waits for it. Both fail on unhealthy event sources. */
+  private static Probe probe(Operator operator, boolean okWhileStarting) {
     var info = operator.getRuntimeInfo();
     if (!info.isStarted()) {
-      return new Probe(true, "starting");
+      return new Probe(okWhileStarting, "operator starting");
     }
     return info.allEventSourcesAreHealthy()
         ? new Probe(true, "event sources healthy")
-        : new Probe(false, "unhealthy event sources: " + info.unhealthyEventSources().keySet());
-  }
-
-  private static Probe readiness(Operator operator) {
-    var info = operator.getRuntimeInfo();
-    if (!info.isStarted()) {
-      return new Probe(false, "operator not started");
-    }
-    return info.allEventSourcesAreHealthy()
-        ? new Probe(true, "started")
         : new Probe(false, "unhealthy event sources: " + info.unhealthyEventSources().keySet());
   }
 

@@ -7,18 +7,11 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.marcnuri.helm.Helm;
 import com.marcnuri.helm.Release;
-import dev.kamado.api.v1alpha1.Dataset;
-import dev.kamado.api.v1alpha1.DatasetFormat;
 import dev.kamado.api.v1alpha1.FineTuneJob;
 import dev.kamado.api.v1alpha1.FineTuneJobPhase;
-import dev.kamado.api.v1alpha1.FineTuneJobSpec;
-import dev.kamado.api.v1alpha1.Method;
 import dev.kamado.api.v1alpha1.ModelServer;
 import dev.kamado.api.v1alpha1.ModelServerSpec;
 import dev.kamado.api.v1alpha1.ModelSource;
-import dev.kamado.api.v1alpha1.Objective;
-import dev.kamado.api.v1alpha1.Output;
-import dev.kamado.api.v1alpha1.TrainingMethod;
 import dev.kamado.operator.status.Conditions;
 import dev.kamado.testing.ControlPlane;
 import dev.kamado.testing.RepoLayout;
@@ -177,23 +170,7 @@ class OperatorProcessIT {
   }
 
   static FineTuneJob fineTuneJob(String name) {
-    FineTuneJob job = new FineTuneJob();
-    job.getMetadata().setName(name);
-    FineTuneJobSpec spec = new FineTuneJobSpec();
-    spec.setObjective(Objective.SFT);
-    spec.setBaseModel(ModelSource.ofUri("pvc://models/base"));
-    Dataset dataset = new Dataset();
-    dataset.setUri("pvc://datasets/train.jsonl");
-    dataset.setFormat(DatasetFormat.CHAT);
-    spec.setDataset(dataset);
-    Method method = new Method();
-    method.setType(TrainingMethod.FULL);
-    spec.setMethod(method);
-    Output output = new Output();
-    output.setUri("pvc://models/out");
-    spec.setOutput(output);
-    job.setSpec(spec);
-    return job;
+    return Fixtures.fineTuneJob(name, "pvc://models/out");
   }
 
   static ModelServer modelServer(String name) {

@@ -6,18 +6,14 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.kamado.api.training.TrainingResult;
 import dev.kamado.api.v1alpha1.ComputeResources;
-import dev.kamado.api.v1alpha1.Dataset;
 import dev.kamado.api.v1alpha1.DatasetFormat;
 import dev.kamado.api.v1alpha1.FineTuneJob;
 import dev.kamado.api.v1alpha1.FineTuneJobPhase;
-import dev.kamado.api.v1alpha1.FineTuneJobSpec;
-import dev.kamado.api.v1alpha1.Method;
 import dev.kamado.api.v1alpha1.ModelSource;
 import dev.kamado.api.v1alpha1.ModelVersion;
 import dev.kamado.api.v1alpha1.Objective;
-import dev.kamado.api.v1alpha1.Output;
 import dev.kamado.api.v1alpha1.PodMetadata;
-import dev.kamado.api.v1alpha1.TrainingMethod;
+import dev.kamado.operator.Fixtures;
 import dev.kamado.operator.KamadoOperator;
 import dev.kamado.operator.OperatorConfig;
 import dev.kamado.operator.status.Conditions;
@@ -278,30 +274,15 @@ class FineTuneJobE2E {
   // ---------------------------------------------------------------------------------------------------- helpers
 
   private FineTuneJob job(String name, int gpus, Map<String, String> podAnnotations) {
-    FineTuneJob job = new FineTuneJob();
-    job.getMetadata().setName(name);
+    FineTuneJob job = Fixtures.fineTuneJob(name, "pvc://models/" + name + "/v1");
     job.getMetadata().setNamespace(namespace);
-    FineTuneJobSpec spec = new FineTuneJobSpec();
-    spec.setObjective(Objective.SFT);
-    spec.setBaseModel(ModelSource.ofUri("pvc://models/base/tiny"));
-    Dataset dataset = new Dataset();
-    dataset.setUri("pvc://datasets/triage/train.jsonl");
-    dataset.setFormat(DatasetFormat.CHAT);
-    spec.setDataset(dataset);
-    Method method = new Method();
-    method.setType(TrainingMethod.FULL);
-    spec.setMethod(method);
     ComputeResources resources = new ComputeResources();
     resources.setGpus(gpus);
     resources.setMemory(new Quantity("16Gi"));
-    spec.setResources(resources);
-    Output output = new Output();
-    output.setUri("pvc://models/" + name + "/v1");
-    spec.setOutput(output);
+    job.getSpec().setResources(resources);
     PodMetadata podMetadata = new PodMetadata();
     podMetadata.setAnnotations(podAnnotations);
-    spec.setPodMetadata(podMetadata);
-    job.setSpec(spec);
+    job.getSpec().setPodMetadata(podMetadata);
     return job;
   }
 

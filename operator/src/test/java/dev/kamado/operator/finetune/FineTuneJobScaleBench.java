@@ -1,14 +1,7 @@
 package dev.kamado.operator.finetune;
 
-import dev.kamado.api.v1alpha1.Dataset;
-import dev.kamado.api.v1alpha1.DatasetFormat;
 import dev.kamado.api.v1alpha1.FineTuneJob;
-import dev.kamado.api.v1alpha1.FineTuneJobSpec;
-import dev.kamado.api.v1alpha1.Method;
-import dev.kamado.api.v1alpha1.ModelSource;
-import dev.kamado.api.v1alpha1.Objective;
-import dev.kamado.api.v1alpha1.Output;
-import dev.kamado.api.v1alpha1.TrainingMethod;
+import dev.kamado.operator.Fixtures;
 import dev.kamado.operator.OperatorProcess;
 import dev.kamado.testing.ControlPlane;
 import dev.kamado.testing.WithKwokCluster;
@@ -116,23 +109,6 @@ class FineTuneJobScaleBench {
   }
 
   private static FineTuneJob job(String name) {
-    FineTuneJob job = new FineTuneJob();
-    job.getMetadata().setName(name);
-    FineTuneJobSpec spec = new FineTuneJobSpec();
-    spec.setObjective(Objective.SFT);
-    spec.setBaseModel(ModelSource.ofUri("pvc://models/base/tiny"));
-    Dataset dataset = new Dataset();
-    dataset.setUri("pvc://datasets/triage/train.jsonl");
-    dataset.setFormat(DatasetFormat.CHAT);
-    spec.setDataset(dataset);
-    Method method = new Method();
-    method.setType(TrainingMethod.FULL);
-    spec.setMethod(method);
-    Output output = new Output();
-    output.setUri("pvc://models/" + name);
-    spec.setOutput(output);
-    job.setSpec(spec);
-    return job;
+    return Fixtures.fineTuneJob(name, "pvc://models/" + name);
   }
-
 }
