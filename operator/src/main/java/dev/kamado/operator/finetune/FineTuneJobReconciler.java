@@ -135,8 +135,9 @@ public class FineTuneJobReconciler implements Reconciler<FineTuneJob> {
     if (existing != null) {
       String existingHash = existing.getMetadata().getAnnotations() == null ? null
           : existing.getMetadata().getAnnotations().get(TrainerContract.CONFIG_HASH_ANNOTATION);
-      if (!hash.equals(existingHash) && ftj.getStatus().getStartTime() == null) {
-        // The spec changed before training started: replace the Job (its pod template is immutable).
+      if (!hash.equals(existingHash)) {
+        // The spec (or the operator's defaults) changed before training started: replace the Job, whose pod
+        // template is immutable.
         LOG.info("Spec of {} changed before training started; replacing its Job", ref(ftj));
         deleteJob(client, existing);
         return null;

@@ -170,6 +170,22 @@ class FineTuneJobE2E {
         "PodScheduled").map(c -> "Unschedulable".equals(c.getReason())).orElse(false));
     assertThat(pending.getStatus().getPhase()).isEqualTo(FineTuneJobPhase.Pending);
     assertThat(condition(pending, "PodScheduled").getMessage()).contains("Insufficient nvidia.com/gpu");
+
+    // Deleting the FineTuneJob removes everything the operator made for it (the garbage collector follows the
+    // owner references); the claims, and so the artifacts on them, are not the operator's and stay.
+    admin.resources(FineTuneJob.class).inNamespace(namespace).withName("too-big").delete();
+    awaitPods("too-big", List::isEmpty);
+    long deadline = System.nanoTime() + WAIT.toNanos();
+    while (System.nanoTime() < deadline && (admin.batch().v1().jobs().inNamespace(namespace).withName("too-big").get()
+        != null || !admin.configMaps().inNamespace(namespace).withLabel("kamado.dev/finetunejob", "too-big").list()
+        .getItems().isEmpty() || admin.serviceAccounts().inNamespace(namespace).withName("too-big-trainer").get() != null)) {
+      sleep(200);
+    }
+    assertThat(admin.batch().v1().jobs().inNamespace(namespace).withName("too-big").get()).isNull();
+    assertThat(admin.configMaps().inNamespace(namespace).withLabel("kamado.dev/finetunejob", "too-big").list()
+        .getItems()).isEmpty();
+    assertThat(admin.serviceAccounts().inNamespace(namespace).withName("too-big-trainer").get()).isNull();
+    assertThat(admin.persistentVolumeClaims().inNamespace(namespace).withName("models").get()).isNotNull();
   }
 
   @Test
