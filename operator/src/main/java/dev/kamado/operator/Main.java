@@ -83,7 +83,7 @@ public final class Main implements Callable<Integer> {
 
   @Option(
       names = "--reconcile-threads",
-      defaultValue = "${env:KAMADO_RECONCILE_THREADS:-10}",
+      defaultValue = "${env:KAMADO_RECONCILE_THREADS:-50}",
       description = "Concurrent reconciliations (default ${DEFAULT-VALUE}) [KAMADO_RECONCILE_THREADS].")
   int reconcileThreads;
 

@@ -60,8 +60,14 @@ class FineTuneJobScaleBench {
     Map<String, Long> jobSeen = new ConcurrentHashMap<>();
     CountDownLatch allJobs = new CountDownLatch(JOBS);
 
+    // The operator runs with its defaults, as the chart installs it; -Dkamado.bench.threads=N overrides the
+    // reconcile threads.
+    List<String> args = new ArrayList<>(List.of("--namespaces", namespace));
+    if (System.getProperty("kamado.bench.threads") != null) {
+      args.addAll(List.of("--reconcile-threads", System.getProperty("kamado.bench.threads")));
+    }
     try (OperatorProcess operator = OperatorProcess.start(cluster.kubeconfig(), logs.resolve("operator.log"),
-            "--namespaces", namespace, "--reconcile-threads", "20");
+            args.toArray(String[]::new));
         var watch = admin.batch().v1().jobs().inNamespace(namespace).watch(new Watcher<Job>() {
           @Override
           public void eventReceived(Action action, Job job) {
