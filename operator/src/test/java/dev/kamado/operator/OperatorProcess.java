@@ -104,17 +104,8 @@ public final class OperatorProcess implements AutoCloseable {
     throw new IllegalStateException("operator not ready after 60 s:\n" + output());
   }
 
-  /** A counter's value for one controller label, 0 when absent. */
-  public double counter(String name, String controller) {
-    return sum(name, "controller=\"" + controller + "\"");
-  }
-
-  /** The sum of every series of {@code name} whose labels contain {@code labelFragment}. */
-  public double gaugeSum(String name, String labelFragment) {
-    return sum(name, labelFragment);
-  }
-
-  private double sum(String name, String labelFragment) {
+  /** The sum of every series of {@code name} whose labels contain {@code labelFragment}; 0 when absent. */
+  public double metricSum(String name, String labelFragment) {
     return get("/metrics").map(r -> r.body().lines()
         .filter(l -> l.startsWith(name + "{") && l.contains(labelFragment))
         .mapToDouble(l -> Double.parseDouble(l.substring(l.lastIndexOf(' ') + 1)))

@@ -1,6 +1,5 @@
 package dev.kamado.testing;
 
-import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.NamespaceBuilder;
 import io.fabric8.kubernetes.api.model.apiextensions.v1.CustomResourceDefinition;
 import io.fabric8.kubernetes.client.Config;
@@ -132,12 +131,6 @@ public final class ControlPlane implements AutoCloseable {
     return crd != null && crd.getStatus() != null && crd.getStatus().getConditions() != null
         && crd.getStatus().getConditions().stream()
             .anyMatch(c -> "Established".equals(c.getType()) && "True".equals(c.getStatus()));
-  }
-
-  /** Deletes the object and waits until it is gone. */
-  public void deleteAndWait(HasMetadata object) {
-    client.resource(object).delete();
-    client.resource(object).waitUntilCondition(o -> o == null, 60, TimeUnit.SECONDS);
   }
 
   @Override

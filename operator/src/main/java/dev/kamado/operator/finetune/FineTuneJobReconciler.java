@@ -3,7 +3,6 @@ package dev.kamado.operator.finetune;
 import dev.kamado.api.training.TrainerContract;
 import dev.kamado.api.training.TrainingConfig;
 import dev.kamado.api.v1alpha1.FineTuneJob;
-import dev.kamado.api.v1alpha1.FineTuneJobPhase;
 import dev.kamado.api.v1alpha1.FineTuneJobStatus;
 import dev.kamado.api.v1alpha1.ObjectRef;
 import dev.kamado.operator.OperatorConfig;
@@ -98,9 +97,7 @@ public class FineTuneJobReconciler implements Reconciler<FineTuneJob> {
     BaseModelResolution base = BaseModelResolution.resolve(ftj.getSpec().getBaseModel(), referenced);
 
     Job job = context.getSecondaryResource(Job.class).orElse(null);
-    boolean terminal = ftj.getStatus().getPhase() == FineTuneJobPhase.Succeeded
-        || ftj.getStatus().getPhase() == FineTuneJobPhase.Failed;
-    if (!terminal && base instanceof BaseModelResolution.Resolved resolved) {
+    if (!TrainingStatus.isTerminal(ftj.getStatus().getPhase()) && base instanceof BaseModelResolution.Resolved resolved) {
       job = ensureJob(client, ftj, resolved.model(), job, userSuspended, queued);
     }
     Job trainingJob = job;

@@ -13,6 +13,7 @@ import dev.kamado.api.v1alpha1.ModelVersion;
 import dev.kamado.api.v1alpha1.TrainingProgress;
 import dev.kamado.operator.model.StorageUri;
 import dev.kamado.operator.status.Conditions;
+import io.fabric8.kubernetes.api.model.Condition;
 import io.fabric8.kubernetes.api.model.ContainerStateTerminated;
 import io.fabric8.kubernetes.api.model.ContainerStatus;
 import io.fabric8.kubernetes.api.model.Pod;
@@ -20,7 +21,6 @@ import io.fabric8.kubernetes.api.model.PodCondition;
 import io.fabric8.kubernetes.api.model.batch.v1.Job;
 import io.fabric8.kubernetes.api.model.batch.v1.JobCondition;
 import java.time.Instant;
-import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
@@ -124,7 +124,7 @@ public final class TrainingStatus {
     Optional<Pod> running = observed.pods().stream().filter(p -> "Running".equals(phase(p))).findFirst();
     if (status.getStartTime() == null && (running.isPresent() || ranBefore)) {
       String started = running.map(p -> p.getStatus().getStartTime()).orElse(null);
-      status.setStartTime(started != null ? started : timestamp(now));
+      status.setStartTime(started != null ? started : Conditions.timestamp(now));
     }
 
     Optional<JobCondition> complete = jobCondition(job, "Complete");
@@ -132,7 +132,7 @@ public final class TrainingStatus {
     if (complete.isPresent()) {
       status.setPhase(FineTuneJobPhase.Succeeded);
       status.setCompletionTime(job.getStatus().getCompletionTime() != null
-          ? job.getStatus().getCompletionTime() : timestamp(now));
+          ? job.getStatus().getCompletionTime() : Conditions.timestamp(now));
       Optional<TrainingResult> result = lastTerminated(observed.pods(), "Succeeded").flatMap(TrainingStatus::result);
       result.map(TrainingResult::model).ifPresent(status::setModel);
       condition(ftj, COMPLETE, true, "TrainingSucceeded", result.map(TrainingResult::model).isPresent()
@@ -154,7 +154,7 @@ public final class TrainingStatus {
       condition(ftj, RUNNING, false, reason, "training has ended", now);
       fail(ftj, reason, message, now);
       if (job.getStatus().getCompletionTime() == null) {
-        status.setCompletionTime(timestamp(now));
+        status.setCompletionTime(Conditions.timestamp(now));
       }
       return;
     }
@@ -206,7 +206,7 @@ public final class TrainingStatus {
     ftj.getStatus().setPhase(FineTuneJobPhase.Failed);
     condition(ftj, FAILED, true, reason, truncate(message), now);
     if (ftj.getStatus().getCompletionTime() == null) {
-      ftj.getStatus().setCompletionTime(timestamp(now));
+      ftj.getStatus().setCompletionTime(Conditions.timestamp(now));
     }
   }
 
@@ -250,7 +250,7 @@ public final class TrainingStatus {
   private static Event eventFor(FineTuneJob ftj, FineTuneJobPhase phase) {
     FineTuneJobStatus s = ftj.getStatus();
     return switch (phase) {
-      case Pending -> Event.normal("Pending", conditionMessage(s, BASE_MODEL_RESOLVED, POD_SCHEDULED)
+      case Pending -> Event.normal("Pending", firstProblem(s, BASE_MODEL_RESOLVED, POD_SCHEDULED)
           .orElse("waiting for the training pod"));
       case Queued -> Event.normal("Queued", "waiting for the Kueue queue to admit the training Job");
       case Running -> Event.normal("Running", "training started"
@@ -258,15 +258,17 @@ public final class TrainingStatus {
       case Suspended -> Event.normal("Suspended", "training suspended; checkpoints are kept");
       case Succeeded -> Event.normal("Succeeded",
           s.getModel() == null ? "training succeeded" : "model written to " + s.getModel().getUri());
-      case Failed -> Event.warning("Failed", conditionMessage(s, FAILED).orElse("training failed"));
+      case Failed -> Event.warning("Failed", Conditions.find(s.getConditions(), FAILED).map(Condition::getMessage)
+          .orElse("training failed"));
     };
   }
 
-  private static Optional<String> conditionMessage(FineTuneJobStatus s, String... types) {
+  /** The message of the first of these conditions that does not hold. */
+  private static Optional<String> firstProblem(FineTuneJobStatus s, String... types) {
     for (String type : types) {
       Optional<String> message = Conditions.find(s.getConditions(), type)
-          .filter(c -> !Conditions.TRUE.equals(c.getStatus()) || FAILED.equals(type))
-          .map(c -> c.getMessage());
+          .filter(c -> !Conditions.TRUE.equals(c.getStatus()))
+          .map(Condition::getMessage);
       if (message.isPresent()) {
         return message;
       }
@@ -274,7 +276,8 @@ public final class TrainingStatus {
     return Optional.empty();
   }
 
-  private static boolean isTerminal(FineTuneJobPhase phase) {
+  /** Succeeded and Failed are final. */
+  static boolean isTerminal(FineTuneJobPhase phase) {
     return phase == FineTuneJobPhase.Succeeded || phase == FineTuneJobPhase.Failed;
   }
 
@@ -324,7 +327,4 @@ public final class TrainingStatus {
     return message.length() <= MAX_MESSAGE ? message : message.substring(0, MAX_MESSAGE - 3) + "...";
   }
 
-  static String timestamp(Instant now) {
-    return now.truncatedTo(ChronoUnit.SECONDS).toString();
-  }
 }

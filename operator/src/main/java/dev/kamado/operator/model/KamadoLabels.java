@@ -10,7 +10,6 @@ public final class KamadoLabels {
   public static final String COMPONENT = "app.kubernetes.io/component";
   public static final String MANAGED_BY = "app.kubernetes.io/managed-by";
   public static final String FINE_TUNE_JOB = "kamado.dev/finetunejob";
-  public static final String MODEL_SERVER = "kamado.dev/modelserver";
   public static final String MANAGER = "kamado-operator";
   public static final String KUEUE_QUEUE = "kueue.x-k8s.io/queue-name";
 

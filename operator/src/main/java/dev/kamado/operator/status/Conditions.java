@@ -25,7 +25,7 @@ public final class Conditions {
     Optional<Condition> existing = find(conditions, type);
     String transition = existing.filter(c -> status.equals(c.getStatus()))
         .map(Condition::getLastTransitionTime)
-        .orElse(now.truncatedTo(ChronoUnit.SECONDS).toString());
+        .orElse(timestamp(now));
     Condition updated = new ConditionBuilder()
         .withType(type)
         .withStatus(status)
@@ -35,6 +35,11 @@ public final class Conditions {
         .withLastTransitionTime(transition)
         .build();
     existing.ifPresentOrElse(c -> conditions.set(conditions.indexOf(c), updated), () -> conditions.add(updated));
+  }
+
+  /** An instant as Kubernetes writes times in status: RFC 3339, whole seconds. */
+  public static String timestamp(Instant now) {
+    return now.truncatedTo(ChronoUnit.SECONDS).toString();
   }
 
   public static Optional<Condition> find(List<Condition> conditions, String type) {

@@ -6,7 +6,6 @@ import io.fabric8.kubernetes.api.model.ObjectReferenceBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientException;
 import java.time.Clock;
-import java.time.temporal.ChronoUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -24,7 +23,7 @@ public final class EventRecorder {
   }
 
   public void record(KubernetesClient client, HasMetadata about, String type, String reason, String message) {
-    String now = clock.instant().truncatedTo(ChronoUnit.SECONDS).toString();
+    String now = Conditions.timestamp(clock.instant());
     var event = new EventBuilder()
         .withNewMetadata()
         .withGenerateName(about.getMetadata().getName() + ".")

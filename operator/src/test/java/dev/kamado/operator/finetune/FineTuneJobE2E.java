@@ -175,12 +175,10 @@ class FineTuneJobE2E {
     // owner references); the claims, and so the artifacts on them, are not the operator's and stay.
     admin.resources(FineTuneJob.class).inNamespace(namespace).withName("too-big").delete();
     awaitPods("too-big", List::isEmpty);
-    long deadline = System.nanoTime() + WAIT.toNanos();
-    while (System.nanoTime() < deadline && (admin.batch().v1().jobs().inNamespace(namespace).withName("too-big").get()
-        != null || !admin.configMaps().inNamespace(namespace).withLabel("kamado.dev/finetunejob", "too-big").list()
-        .getItems().isEmpty() || admin.serviceAccounts().inNamespace(namespace).withName("too-big-trainer").get() != null)) {
-      sleep(200);
-    }
+    awaitGone(() -> admin.batch().v1().jobs().inNamespace(namespace).withName("too-big").get());
+    awaitGone(() -> admin.serviceAccounts().inNamespace(namespace).withName("too-big-trainer").get());
+    awaitGone(() -> admin.configMaps().inNamespace(namespace).withLabel("kamado.dev/finetunejob", "too-big").list()
+        .getItems().stream().findAny().orElse(null));
     assertThat(admin.batch().v1().jobs().inNamespace(namespace).withName("too-big").get()).isNull();
     assertThat(admin.configMaps().inNamespace(namespace).withLabel("kamado.dev/finetunejob", "too-big").list()
         .getItems()).isEmpty();
@@ -345,6 +343,14 @@ class FineTuneJobE2E {
       }
     }
     return get(name);
+  }
+
+  /** Waits until the object is deleted (the garbage collector works asynchronously). */
+  private static void awaitGone(java.util.function.Supplier<?> lookup) {
+    long deadline = System.nanoTime() + WAIT.toNanos();
+    while (System.nanoTime() < deadline && lookup.get() != null) {
+      sleep(200);
+    }
   }
 
   private Pod onlyPod(String job) {

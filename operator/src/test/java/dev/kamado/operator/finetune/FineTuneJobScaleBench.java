@@ -34,6 +34,8 @@ import org.junit.jupiter.api.TestMethodOrder;
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class FineTuneJobScaleBench {
   private static final int JOBS = Integer.getInteger("kamado.bench.jobs", 500);
+  private static final String RECONCILES = "kamado_operator_reconciliations_started_total";
+  private static final String FINETUNEJOB = "controller=\"finetunejob\"";
 
   /**
    * The operator's own share: the FineTuneJobs are created suspended, so their Jobs start no pods and neither the
@@ -80,7 +82,7 @@ class FineTuneJobScaleBench {
           public void onClose(WatcherException cause) {}
         })) {
       operator.awaitReady();
-      double startedBefore = operator.counter("kamado_operator_reconciliations_started_total", "finetunejob");
+      double startedBefore = operator.metricSum(RECONCILES, FINETUNEJOB);
       long rssIdle = operator.rssBytes();
 
       ExecutorService pool = Executors.newFixedThreadPool(16);
@@ -99,7 +101,7 @@ class FineTuneJobScaleBench {
       long createdAll = System.nanoTime();
       boolean complete = allJobs.await(5, TimeUnit.MINUTES);
       long tAll = System.nanoTime();
-      double reconciles = operator.counter("kamado_operator_reconciliations_started_total", "finetunejob")
+      double reconciles = operator.metricSum(RECONCILES, FINETUNEJOB)
           - startedBefore;
 
       List<Long> latencies = new ArrayList<>();
@@ -122,7 +124,7 @@ class FineTuneJobScaleBench {
       System.out.printf("creation -> Job latency p50 / p99 / max     %8.0f / %.0f / %.0f ms%n",
           percentile(sorted, 0.50) / 1e6, percentile(sorted, 0.99) / 1e6, percentile(sorted, 1.0) / 1e6);
       System.out.printf("operator heap used                          %8.1f MB%n",
-          operator.gaugeSum("jvm_memory_used_bytes", "area=\"heap\"") / 1e6);
+          operator.metricSum("jvm_memory_used_bytes", "area=\"heap\"") / 1e6);
       System.out.printf("operator RSS idle / now / peak              %8.1f / %.1f / %.1f MB   (goal peak <= 350 MB)%n",
           rssIdle / 1e6, operator.rssBytes() / 1e6, operator.peakRssBytes() / 1e6);
       System.out.println();
