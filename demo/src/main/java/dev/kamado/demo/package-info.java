@@ -1,0 +1,2 @@
+/** Kamado demo. */
+package dev.kamado.demo;

@@ -1,0 +1,2 @@
+/** Kamado server. */
+package dev.kamado.server;

@@ -1,0 +1,2 @@
+/** Kamado trainer. */
+package dev.kamado.trainer;
