@@ -10,20 +10,20 @@ package dev.kamado.server.schema;
  */
 public record CompiledSchema(String canonicalJson, ByteNfa nfa) {
 
-    /** Number of automaton states (a size indicator for logs and metrics). */
-    public int automatonStates() {
-        return nfa.stateCount;
-    }
+  /** Number of automaton states (a size indicator for logs and metrics). */
+  public int automatonStates() {
+    return nfa.stateCount;
+  }
 
-    /** The minimum length in bytes of a complete JSON text accepted by this schema. */
-    public int minimumOutputBytes() {
-        boolean[] all = new boolean[256];
-        java.util.Arrays.fill(all, true);
-        return nfa.distancesToAccept(all)[nfa.start];
-    }
+  /** The minimum length in bytes of a complete JSON text accepted by this schema. */
+  public int minimumOutputBytes() {
+    boolean[] all = new boolean[256];
+    java.util.Arrays.fill(all, true);
+    return nfa.distancesToAccept(all)[nfa.start];
+  }
 
-    @Override
-    public String toString() {
-        return "CompiledSchema[" + canonicalJson + ", states=" + nfa.stateCount + "]";
-    }
+  @Override
+  public String toString() {
+    return "CompiledSchema[" + canonicalJson + ", states=" + nfa.stateCount + "]";
+  }
 }
