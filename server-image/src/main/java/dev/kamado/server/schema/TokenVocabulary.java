@@ -1,10 +1,7 @@
 package dev.kamado.server.schema;
 
-import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.HashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.Set;
 
 /**
@@ -41,84 +38,82 @@ public final class TokenVocabulary {
     }
     singleByteToken = new boolean[256];
     int maxLen = 0;
-    // build a pointer trie, then flatten it
-    List<Map<Byte, Integer>> children = new ArrayList<>();
-    List<List<Integer>> ends = new ArrayList<>();
-    children.add(new HashMap<>());
-    ends.add(new ArrayList<>());
+    int count = 0;
+    Integer[] order = new Integer[size];
     for (int id = 0; id < size; id++) {
-      byte[] bytes = tokenBytes.get(id);
-      if (bytes == null || bytes.length == 0 || Arrays.binarySearch(this.eosIds, id) >= 0) {
+      byte[] b = tokenBytes.get(id);
+      if (b == null || b.length == 0 || Arrays.binarySearch(this.eosIds, id) >= 0) {
         continue;
       }
-      this.bytes[id] = bytes.clone();
-      maxLen = Math.max(maxLen, bytes.length);
-      if (bytes.length == 1) {
-        singleByteToken[bytes[0] & 0xFF] = true;
+      bytes[id] = b.clone();
+      maxLen = Math.max(maxLen, b.length);
+      if (b.length == 1) {
+        singleByteToken[b[0] & 0xFF] = true;
       }
-      int node = 0;
-      for (byte x : bytes) {
-        Integer next = children.get(node).get(x);
-        if (next == null) {
-          next = children.size();
-          children.add(new HashMap<>(4));
-          ends.add(new ArrayList<>(1));
-          children.get(node).put(x, next);
-        }
-        node = next;
-      }
-      ends.get(node).add(id);
+      order[count++] = id;
     }
     maxTokenBytes = maxLen;
-    int n = children.size();
-    childStart = new int[n];
-    childEnd = new int[n];
-    nodeTokensStart = new int[n];
-    nodeTokensEnd = new int[n];
-    nodeDepth = new int[n];
-    edgeByte = new byte[n - 1];
-    edgeChild = new int[n - 1];
-    int tokenCount = 0;
-    for (List<Integer> e : ends) {
-      tokenCount += e.size();
+    // Sorted by unsigned bytes, tokens list the trie in depth-first order with children by ascending byte: each
+    // token adds the nodes below its longest common prefix with the previous one.
+    Arrays.sort(order, 0, count, (a, c) -> Arrays.compareUnsigned(bytes[a], bytes[c]));
+    int capacity = 1;
+    for (int i = 0; i < count; i++) {
+      capacity += bytes[order[i]].length;
     }
-    nodeTokens = new int[tokenCount];
-    // renumber in depth-first order so that a subtree is a contiguous range (walks touch memory in order)
-    int[] order = new int[n];
-    int[] newId = new int[n];
-    int[] stack = new int[n];
-    int sp = 0;
-    int count = 0;
-    stack[sp++] = 0;
-    while (sp > 0) {
-      int old = stack[--sp];
-      newId[old] = count;
-      order[count++] = old;
-      Byte[] keys = children.get(old).keySet().toArray(new Byte[0]);
-      Arrays.sort(keys, (a, c) -> Integer.compare(c & 0xFF, a & 0xFF)); // push descending, pop ascending
-      for (Byte k : keys) {
-        stack[sp++] = children.get(old).get(k);
+    int[] parent = new int[capacity];
+    byte[] label = new byte[capacity];
+    int[] depth = new int[capacity];
+    int[] tokStart = new int[capacity];
+    int[] tokEnd = new int[capacity];
+    int[] path = new int[maxLen + 1];
+    nodeTokens = new int[count];
+    int nodes = 1;
+    byte[] previous = new byte[0];
+    for (int i = 0; i < count; i++) {
+      byte[] b = bytes[order[i]];
+      int lcp = 0;
+      int limit = Math.min(previous.length, b.length);
+      while (lcp < limit && previous[lcp] == b[lcp]) {
+        lcp++;
       }
+      for (int k = lcp; k < b.length; k++) {
+        int node = nodes++;
+        parent[node] = path[k];
+        label[node] = b[k];
+        depth[node] = k + 1;
+        path[k + 1] = node;
+      }
+      int terminal = path[b.length];
+      if (tokEnd[terminal] != i) { // first token ending here (tokens ending at one node are adjacent)
+        tokStart[terminal] = i;
+      }
+      nodeTokens[i] = order[i];
+      tokEnd[terminal] = i + 1;
+      previous = b;
     }
-    int edge = 0;
-    int tok = 0;
-    for (int i = 0; i < n; i++) {
-      int old = order[i];
-      childStart[i] = edge;
-      Byte[] keys = children.get(old).keySet().toArray(new Byte[0]);
-      Arrays.sort(keys, (a, c) -> Integer.compare(a & 0xFF, c & 0xFF));
-      for (Byte k : keys) {
-        edgeByte[edge] = k;
-        int child = newId[children.get(old).get(k)];
-        edgeChild[edge++] = child;
-        nodeDepth[child] = nodeDepth[i] + 1;
-      }
-      childEnd[i] = edge;
-      nodeTokensStart[i] = tok;
-      for (int id : ends.get(old)) {
-        nodeTokens[tok++] = id;
-      }
-      nodeTokensEnd[i] = tok;
+    childStart = new int[nodes];
+    childEnd = new int[nodes];
+    nodeTokensStart = Arrays.copyOf(tokStart, nodes);
+    nodeTokensEnd = Arrays.copyOf(tokEnd, nodes);
+    nodeDepth = Arrays.copyOf(depth, nodes);
+    // edges grouped by parent; a parent's children were created in ascending byte order
+    int[] childCount = new int[nodes + 1];
+    for (int n = 1; n < nodes; n++) {
+      childCount[parent[n] + 1]++;
+    }
+    for (int n = 0; n < nodes; n++) {
+      childCount[n + 1] += childCount[n];
+    }
+    edgeByte = new byte[Math.max(0, nodes - 1)];
+    edgeChild = new int[Math.max(0, nodes - 1)];
+    for (int n = 0; n < nodes; n++) {
+      childStart[n] = childCount[n];
+      childEnd[n] = childCount[n];
+    }
+    for (int n = 1; n < nodes; n++) {
+      int e = childEnd[parent[n]]++;
+      edgeByte[e] = label[n];
+      edgeChild[e] = n;
     }
   }
 

@@ -190,6 +190,24 @@ class ConstrainedDecoderTest {
   }
 
   @Test
+  void duplicateAndPrefixTokensAreAllAllowed() {
+    List<byte[]> tokens = new ArrayList<>();
+    for (int b = 0; b < 256; b++) {
+      tokens.add(new byte[] {(byte) b});
+    }
+    for (String t : new String[] {"\"ab", "\"ab", "\"a", "\"abc\"", "\"abd\"", "ab\""}) {
+      tokens.add(t.getBytes(StandardCharsets.UTF_8)); // 256..261
+    }
+    tokens.add(null);
+    TokenVocabulary vocab = new TokenVocabulary(tokens, Set.of(262));
+    ConstrainedDecoder d = decoder("{\"enum\":[\"abc\",\"ab\"]}", vocab);
+    assertThat(allowed(d, d.start(), 10)).containsExactly((int) '"', 256, 257, 258, 259);
+    ConstrainedDecoder.State s = d.advance(d.start(), 257);
+    assertThat(allowed(d, s, 10)).containsExactly((int) '"', (int) 'c');
+    assertThat(allowed(d, d.advance(d.start(), '"'), 10)).containsExactly((int) 'a', 261);
+  }
+
+  @Test
   void decodersAreCachedPerSchemaAndVocabulary() {
     CompiledSchema s = SchemaLanguageTest.compile("{\"type\":\"null\"}");
     assertThat(ConstrainedDecoder.of(s, BYTES)).isSameAs(ConstrainedDecoder.of(s, BYTES));
