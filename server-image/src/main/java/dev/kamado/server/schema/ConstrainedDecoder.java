@@ -71,7 +71,7 @@ public final class ConstrainedDecoder {
     this.eos = vocab.eosIdsShared();
     this.words = vocab.maskWords();
     this.mark = new int[nfa.stateCount];
-    this.dead = new DfaState(new int[0], ByteNfa.UNREACHABLE, false, null);
+    this.dead = new DfaState(new int[0], ByteNfa.UNREACHABLE, false, -1, -1, null, -1);
     Arrays.fill(dead.next, dead);
     this.walker = new TrieWalker(vocab);
     synchronized (this) {
@@ -134,7 +134,7 @@ public final class ConstrainedDecoder {
    */
   public void allowedTokens(State s, int remainingTokens, long[] maskOut) {
     DfaState st = (DfaState) s;
-    applyMask(maskOf(st.maskSource), st.accepting, remainingTokens - 1, maskOut);
+    applyMask(maskOf(st), st.accepting, remainingTokens - 1, maskOut);
   }
 
   private void applyMask(StateMask m, boolean accepting, int limit, long[] maskOut) {
@@ -236,15 +236,27 @@ public final class ConstrainedDecoder {
     final int dist;
     final boolean accepting;
     final DfaState[] next = new DfaState[256];
-    /** The state whose mask this state uses (itself unless a string position shares one). */
+    /** String block all members lie in, at character count {@link #stringCount}; -1 when not inside one string. */
+    final int stringBlock;
+    final int stringCount;
+    /**
+     * The state whose mask this one derives from: itself, or, inside a length-bounded string past minLength, the same
+     * position at minLength (same tokens and costs, less the tokens writing more than {@link #charsLeft} characters).
+     */
     final DfaState maskSource;
+    /** Characters the string may still start (maxLength minus count) when maskSource is another state, else -1. */
+    final int charsLeft;
     volatile StateMask mask;
 
-    DfaState(int[] members, int dist, boolean accepting, DfaState maskSource) {
+    DfaState(int[] members, int dist, boolean accepting, int stringBlock, int stringCount, DfaState maskSource,
+        int charsLeft) {
       this.members = members;
       this.dist = dist;
       this.accepting = accepting;
+      this.stringBlock = stringBlock;
+      this.stringCount = stringCount;
       this.maskSource = maskSource == null ? this : maskSource;
+      this.charsLeft = charsLeft;
     }
 
     @Override
@@ -338,39 +350,39 @@ public final class ConstrainedDecoder {
       dist = Math.min(dist, nfaDist[m]);
       accepting |= m == nfa.accept;
     }
-    DfaState created = new DfaState(members, dist, accepting, sharedMaskSource(members));
+    int block = singleStringBlock(members);
+    int count = block < 0 ? -1 : (members[0] - nfa.blockBase[block]) / nfa.blockSubStates[block];
+    DfaState source = null;
+    int charsLeft = -1;
+    if (block >= 0 && nfa.blockMaxLength[block] >= 0 && count > nfa.blockMinLength[block]) {
+      int[] shifted = new int[members.length];
+      int shift = (count - nfa.blockMinLength[block]) * nfa.blockSubStates[block];
+      for (int i = 0; i < members.length; i++) {
+        shifted[i] = members[i] - shift;
+      }
+      source = intern(shifted);
+      charsLeft = nfa.blockMaxLength[block] - count;
+    }
+    DfaState created = new DfaState(members, dist, accepting, block, count, source, charsLeft);
     states.put(key, created);
     return created;
   }
 
-  /**
-   * For a position inside a length-bounded string, far enough from both bounds that no single token can reach
-   * them, the state at the band's first character count: it allows the same tokens with the same completion costs.
-   */
-  private DfaState sharedMaskSource(int[] members) {
+  /** The string block holding every member at one character count, or -1. */
+  private int singleStringBlock(int[] members) {
     int block = nfa.stringBlock[members[0]];
-    if (block < 0 || nfa.blockMaxLength[block] < 0) {
-      return null;
+    if (block < 0) {
+      return -1;
     }
     int sub = nfa.blockSubStates[block];
     int base = nfa.blockBase[block];
     int count = (members[0] - base) / sub;
     for (int m : members) {
       if (nfa.stringBlock[m] != block || (m - base) / sub != count) {
-        return null;
+        return -1;
       }
     }
-    int bandStart = nfa.blockMinLength[block];
-    int bandEnd = nfa.blockMaxLength[block] - vocab.maxTokenBytes();
-    if (count <= bandStart || count > bandEnd) {
-      return null;
-    }
-    int[] shifted = new int[members.length];
-    int shift = (count - bandStart) * sub;
-    for (int i = 0; i < members.length; i++) {
-      shifted[i] = members[i] - shift;
-    }
-    return intern(shifted);
+    return block;
   }
 
   // ------------------------------------------------------------------ masks
@@ -387,14 +399,64 @@ public final class ConstrainedDecoder {
     final int maxDist;
     final int[] explicitTokens;
     final int[] explicitDists;
+    /**
+     * For a state inside a string: per token id, the characters the token starts in that string before leaving it
+     * (saturated at 255); null elsewhere. {@code maxChars} is their maximum over allowed tokens.
+     */
+    final byte[] charsByToken;
+    final int maxChars;
 
-    StateMask(int count, long[] dense, int bulkDist, int maxDist, int[] explicitTokens, int[] explicitDists) {
+    StateMask(int count, long[] dense, int bulkDist, int maxDist, int[] explicitTokens, int[] explicitDists,
+        byte[] charsByToken, int maxChars) {
       this.count = count;
       this.dense = dense;
       this.bulkDist = bulkDist;
       this.maxDist = maxDist;
       this.explicitTokens = explicitTokens;
       this.explicitDists = explicitDists;
+      this.charsByToken = charsByToken;
+      this.maxChars = maxChars;
+    }
+
+    /** This mask less the tokens that start more than {@code charsLeft} characters in the current string. */
+    StateMask limitChars(int charsLeft, int words) {
+      if (charsLeft >= maxChars) {
+        return this;
+      }
+      int n = 0;
+      long[] d = null;
+      if (dense != null) {
+        d = dense.clone();
+        for (int w = 0; w < words; w++) {
+          long bits = d[w];
+          while (bits != 0) {
+            int t = (w << 6) + Long.numberOfTrailingZeros(bits);
+            bits &= bits - 1;
+            if ((charsByToken[t] & 0xFF) > charsLeft) {
+              d[w] &= ~(1L << t);
+            } else {
+              n++;
+            }
+          }
+        }
+      }
+      int[] et = new int[explicitTokens.length];
+      int[] ed = new int[explicitTokens.length];
+      int e = 0;
+      int max = -1;
+      for (int i = 0; i < explicitTokens.length; i++) {
+        if ((charsByToken[explicitTokens[i]] & 0xFF) <= charsLeft) {
+          et[e] = explicitTokens[i];
+          ed[e++] = explicitDists[i];
+          max = Math.max(max, explicitDists[i]);
+        }
+      }
+      if (dense == null) {
+        n = e;
+      } else if (n > e) {
+        max = Math.max(max, bulkDist);
+      }
+      return new StateMask(n, d, bulkDist, max, Arrays.copyOf(et, e), Arrays.copyOf(ed, e), null, 0);
     }
 
     /** Index of the first explicit token whose cost is at most {@code limit}. */
@@ -419,7 +481,7 @@ public final class ConstrainedDecoder {
       synchronized (this) {
         m = s.mask;
         if (m == null) {
-          m = walker.walk(this, s);
+          m = s.maskSource == s ? walker.walk(this, s) : maskOf(s.maskSource).limitChars(s.charsLeft, words);
           s.mask = m;
         }
       }
@@ -433,6 +495,7 @@ public final class ConstrainedDecoder {
     private final int[] nodeAt;
     private final int[] cursor;
     private final DfaState[] stateAt;
+    private final int[] charsAt;
     private int[] toks = new int[1024];
     private int[] dists = new int[1024];
 
@@ -442,6 +505,7 @@ public final class ConstrainedDecoder {
       nodeAt = new int[depth];
       cursor = new int[depth];
       stateAt = new DfaState[depth];
+      charsAt = new int[depth];
     }
 
     StateMask walk(ConstrainedDecoder d, DfaState from) {
@@ -450,6 +514,12 @@ public final class ConstrainedDecoder {
       nodeAt[0] = 0;
       cursor[0] = v.childStart[0];
       stateAt[0] = from;
+      // inside a length-bounded string: count the characters each token starts in it before leaving it
+      int block = from.stringBlock;
+      boolean countChars = block >= 0 && d.nfa.blockMaxLength[block] >= 0;
+      byte[] chars = countChars ? new byte[v.size()] : null;
+      int maxChars = 0;
+      charsAt[0] = 0;
       while (sp >= 0) {
         int node = nodeAt[sp];
         if (cursor[sp] >= v.childEnd[node]) {
@@ -461,6 +531,11 @@ public final class ConstrainedDecoder {
         if (t.dist >= ByteNfa.UNREACHABLE) {
           continue;
         }
+        int used = 0;
+        if (countChars) { // >= 0: still in the string; -(x + 1): left it having started x characters
+          int before = charsAt[sp];
+          used = before < 0 ? before : t.stringBlock == block ? t.stringCount - from.stringCount : -(before + 1);
+        }
         int child = v.edgeChild[e];
         for (int i = v.nodeTokensStart[child]; i < v.nodeTokensEnd[child]; i++) {
           if (n == toks.length) {
@@ -469,20 +544,26 @@ public final class ConstrainedDecoder {
           }
           toks[n] = v.nodeTokens[i];
           dists[n++] = t.dist;
+          if (countChars) {
+            int c = Math.min(255, used >= 0 ? used : -(used + 1));
+            chars[v.nodeTokens[i]] = (byte) c;
+            maxChars = Math.max(maxChars, c);
+          }
         }
         if (v.childStart[child] < v.childEnd[child]) {
           sp++;
           nodeAt[sp] = child;
           cursor[sp] = v.childStart[child];
           stateAt[sp] = t;
+          charsAt[sp] = used;
         }
       }
-      return build(n);
+      return build(n, chars, maxChars);
     }
 
-    private StateMask build(int n) {
+    private StateMask build(int n, byte[] chars, int maxChars) {
       if (n == 0) {
-        return new StateMask(0, null, 0, -1, new int[0], new int[0]);
+        return new StateMask(0, null, 0, -1, new int[0], new int[0], null, 0);
       }
       // most common cost, found with a small list of distinct costs
       int[] distinct = new int[8];
@@ -538,7 +619,7 @@ public final class ConstrainedDecoder {
         et[i] = (int) packed[i];
         ed[i] = Integer.MAX_VALUE - (int) (packed[i] >>> 32);
       }
-      return new StateMask(n, dense, isDense ? bulk : Integer.MAX_VALUE, maxDist, et, ed);
+      return new StateMask(n, dense, isDense ? bulk : Integer.MAX_VALUE, maxDist, et, ed, chars, maxChars);
     }
   }
 }
