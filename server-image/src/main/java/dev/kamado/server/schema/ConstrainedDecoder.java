@@ -26,7 +26,7 @@ public final class ConstrainedDecoder {
   public interface State {
   }
 
-  private static final int MAX_DECODERS = 256;
+  private static final int MAX_DECODERS = 32;
   private static final Map<Key, ConstrainedDecoder> DECODERS = new LinkedHashMap<>(16, 0.75f, true) {
     private static final long serialVersionUID = 1L;
 
@@ -62,6 +62,7 @@ public final class ConstrainedDecoder {
   private int[] mark;
   private int stamp;
   private int[] work = new int[64];
+  private int trieWalks;
 
   private ConstrainedDecoder(CompiledSchema schema, TokenVocabulary vocab) {
     this.schema = schema;
@@ -83,7 +84,7 @@ public final class ConstrainedDecoder {
     }
   }
 
-  /** The decoder for this pair, created once and cached (the cache keeps the 256 most recently used pairs). */
+  /** The decoder for this pair, created once and cached (the cache keeps the 32 most recently used pairs). */
   public static ConstrainedDecoder of(CompiledSchema schema, TokenVocabulary vocab) {
     Key key = new Key(schema, vocab);
     synchronized (DECODERS) {
@@ -209,6 +210,39 @@ public final class ConstrainedDecoder {
   /** Number of automaton states built so far (for tests and metrics). */
   public int statesBuilt() {
     return states.size();
+  }
+
+  /** Number of vocabulary-trie walks done so far, each computing the mask of one state (for tests and metrics). */
+  public synchronized int trieWalks() {
+    return trieWalks;
+  }
+
+  /**
+   * Fills the caches by {@code generations} random generations of up to {@code budget} tokens, each token drawn
+   * uniformly from the allowed ones (seeded, so deterministic). A server calls this for its default schema before it
+   * reports ready, so that first requests do not pay for computing masks.
+   */
+  public void prewarm(int generations, int budget, long seed) {
+    java.util.SplittableRandom random = new java.util.SplittableRandom(seed);
+    long[] mask = new long[words];
+    int[] allowed = new int[vocab.size()];
+    for (int g = 0; g < generations; g++) {
+      State s = start;
+      for (int remaining = Math.max(budget, start.dist); remaining > 0; remaining--) {
+        allowedTokens(s, remaining, mask);
+        int n = 0;
+        for (int w = 0; w < words; w++) {
+          for (long bits = mask[w]; bits != 0; bits &= bits - 1) {
+            allowed[n++] = (w << 6) + Long.numberOfTrailingZeros(bits);
+          }
+        }
+        int token = allowed[random.nextInt(n)];
+        if (vocab.bytes(token) == null) {
+          break;
+        }
+        s = advance(s, token);
+      }
+    }
   }
 
   // ------------------------------------------------------------------ automaton
@@ -481,7 +515,12 @@ public final class ConstrainedDecoder {
       synchronized (this) {
         m = s.mask;
         if (m == null) {
-          m = s.maskSource == s ? walker.walk(this, s) : maskOf(s.maskSource).limitChars(s.charsLeft, words);
+          if (s.maskSource == s) {
+            m = walker.walk(this, s);
+            trieWalks++;
+          } else {
+            m = maskOf(s.maskSource).limitChars(s.charsLeft, words);
+          }
           s.mask = m;
         }
       }

@@ -210,6 +210,16 @@ class ConstrainedDecoderTest {
   }
 
   @Test
+  void prewarmFillsTheCaches() {
+    ConstrainedDecoder d = decoder(SchemaConstraintBench.TRIAGE, TestVocabularies.vocabulary(2000, 21));
+    assertThat(d.trieWalks()).isZero();
+    d.prewarm(5, 200, 1);
+    int walks = d.trieWalks();
+    assertThat(walks).isGreaterThan(20);
+    assertThat(d.statesBuilt()).isGreaterThan(100);
+  }
+
+  @Test
   void decodersAreCachedPerSchemaAndVocabulary() {
     CompiledSchema s = SchemaLanguageTest.compile("{\"type\":\"null\"}");
     assertThat(ConstrainedDecoder.of(s, BYTES)).isSameAs(ConstrainedDecoder.of(s, BYTES));

@@ -33,13 +33,23 @@ class SchemaConstraintBench {
   void maskTimePerToken() throws Exception {
     JsonNode triage = new ObjectMapper().readTree(TRIAGE);
     for (int size : new int[] {32_000, 150_000}) {
+      java.util.List<byte[]> tokens = TestVocabularies.tokens(size, 11);
       long t0 = System.nanoTime();
-      TokenVocabulary vocab = TestVocabularies.vocabulary(size, 11);
+      TokenVocabulary vocab = new TokenVocabulary(tokens, java.util.Set.of(tokens.size() - 1));
       long vocabNs = System.nanoTime() - t0;
       System.out.printf("%nvocabulary %d tokens: trie %d nodes, longest token %d bytes, built in %.0f ms%n",
           vocab.size(), vocab.trieNodes(), vocab.maxTokenBytes(), vocabNs / 1e6);
       run("triage", SchemaCompiler.compile(triage), vocab, 400);
       run("json_object", SchemaCompiler.jsonObject(), vocab, 400);
+      TokenVocabulary copy = new TokenVocabulary(tokens, java.util.Set.of(tokens.size() - 1)); // empty caches
+      ConstrainedDecoder prewarmed = ConstrainedDecoder.of(SchemaCompiler.compile(triage), copy);
+      long p0 = System.nanoTime();
+      prewarmed.prewarm(50, 400, 1);
+      System.out.printf("  prewarm(50 generations) of the triage decoder: %.0f ms, %d trie walks%n",
+          (System.nanoTime() - p0) / 1e6, prewarmed.trieWalks());
+      Timings after = new Timings();
+      generate(prewarmed, 400, new Random(1), after, false);
+      after.print("first generation after prewarm");
     }
   }
 
@@ -50,6 +60,7 @@ class SchemaConstraintBench {
     Timings cold = new Timings();
     generate(decoder, budget, new Random(1), cold, false);
     int coldStates = decoder.statesBuilt();
+    int coldWalks = decoder.trieWalks();
     Timings warm = new Timings();
     for (int i = 0; i < 200; i++) { // warm-up of the JIT and of the caches
       generate(decoder, budget, new Random(100 + i), null, false);
@@ -66,9 +77,10 @@ class SchemaConstraintBench {
     for (int i = 0; i < 5; i++) {
       generate(decoder, budget, new Random(9000 + i), naive, true);
     }
-    System.out.printf("  %-11s automaton %d NFA states, %d DFA states after the first generation (%d now); "
-        + "decoder created in %.1f ms; minimal output %d tokens%n", name, schema.automatonStates(), coldStates,
-        decoder.statesBuilt(), createNs / 1e6, min);
+    System.out.printf("  %-11s automaton %d NFA states; after the first generation %d DFA states and %d trie walks "
+        + "(after all: %d, %d); decoder created in %.1f ms; minimal output %d tokens%n", name,
+        schema.automatonStates(), coldStates, coldWalks, decoder.statesBuilt(), decoder.trieWalks(), createNs / 1e6,
+        min);
     cold.print("cold (1st generation, masks computed)");
     warm.print("warm (300 generations, budget " + budget + ")");
     tight.print("tight budget (minimal + 5 tokens)");
