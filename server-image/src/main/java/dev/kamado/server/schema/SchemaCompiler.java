@@ -348,10 +348,6 @@ public final class SchemaCompiler {
 
   // ---------------------------------------------------------------- strings
 
-  /** Sub-states of a string block (per character count). */
-  static final int S_CHAR = 0, S_ESC = 1, S_U1 = 2, S_U2 = 3, S_U2D = 4, S_U3 = 5, S_U4 = 6, S_C1 = 7, S_C2 = 8,
-      S_C3 = 9, S_E0 = 10, S_ED = 11, S_F0 = 12, S_F4 = 13, STRING_SUBSTATES = 14;
-
   private static int[] lengthBounds(JsonNode node, String ptr, String minKey, String maxKey) {
     int min = nonNegativeInt(node, ptr, minKey, 0);
     int max = nonNegativeInt(node, ptr, maxKey, -1);
@@ -384,66 +380,47 @@ public final class SchemaCompiler {
   private void freeString(int entry, int exit, int min, int max) {
     boolean bounded = max >= 0;
     int maxCount = bounded ? max : min;
-    long states = (long) (maxCount + 1) * STRING_SUBSTATES;
-    if (states > MAX_STATES) {
+    int subs = StringSyntax.SUBSTATES;
+    if ((long) (maxCount + 1) * subs > MAX_STATES) {
       throw new UnsupportedSchemaException("maxLength", "", "schema too large to compile: a string length bound of "
           + maxCount + " characters");
     }
-    int base = b.stringBlock(maxCount, STRING_SUBSTATES, min, max);
+    int base = b.stringBlock(maxCount, subs, min, max);
     b.edge(entry, '"', base);
     for (int c = 0; c <= maxCount; c++) {
-      int at = base + c * STRING_SUBSTATES;
-      if (c >= min) {
-        b.edge(at + S_CHAR, '"', exit);
+      int at = base + c * subs;
+      boolean canStart = !bounded || c < max;
+      int next = base + (bounded ? c + 1 : Math.min(c + 1, min)) * subs;
+      for (int sub = 0; sub < subs; sub++) {
+        int runStart = 0;
+        int runTarget = target(sub, 0, at, next, exit, canStart, c >= min);
+        for (int x = 1; x <= 256; x++) { // one edge per run of bytes with the same target
+          int t = x < 256 ? target(sub, x, at, next, exit, canStart, c >= min) : -2;
+          if (t != runTarget) {
+            if (runTarget >= 0) {
+              b.edge(at + sub, runStart, x - 1, runTarget);
+            }
+            runStart = x;
+            runTarget = t;
+          }
+        }
       }
-      if (!bounded || c < max) {
-        int nc = base + (bounded ? c + 1 : Math.min(c + 1, min)) * STRING_SUBSTATES;
-        b.edge(at + S_CHAR, 0x20, 0x21, nc + S_CHAR);
-        b.edge(at + S_CHAR, 0x23, 0x5B, nc + S_CHAR);
-        b.edge(at + S_CHAR, 0x5D, 0x7F, nc + S_CHAR);
-        b.edge(at + S_CHAR, '\\', nc + S_ESC);
-        b.edge(at + S_CHAR, 0xC2, 0xDF, nc + S_C1);
-        b.edge(at + S_CHAR, 0xE0, nc + S_E0);
-        b.edge(at + S_CHAR, 0xE1, 0xEC, nc + S_C2);
-        b.edge(at + S_CHAR, 0xED, nc + S_ED);
-        b.edge(at + S_CHAR, 0xEE, 0xEF, nc + S_C2);
-        b.edge(at + S_CHAR, 0xF0, nc + S_F0);
-        b.edge(at + S_CHAR, 0xF1, 0xF3, nc + S_C3);
-        b.edge(at + S_CHAR, 0xF4, nc + S_F4);
-      }
-      for (char e : new char[] {'"', '\\', '/', 'b', 'f', 'n', 'r', 't'}) {
-        b.edge(at + S_ESC, e, at + S_CHAR);
-      }
-      b.edge(at + S_ESC, 'u', at + S_U1);
-      hex(at + S_U1, at + S_U2, true);
-      b.edge(at + S_U1, 'D', at + S_U2D);
-      b.edge(at + S_U1, 'd', at + S_U2D);
-      hex(at + S_U2, at + S_U3, false);
-      b.edge(at + S_U2D, '0', '7', at + S_U3);
-      hex(at + S_U3, at + S_U4, false);
-      hex(at + S_U4, at + S_CHAR, false);
-      b.edge(at + S_C1, 0x80, 0xBF, at + S_CHAR);
-      b.edge(at + S_C2, 0x80, 0xBF, at + S_C1);
-      b.edge(at + S_C3, 0x80, 0xBF, at + S_C2);
-      b.edge(at + S_E0, 0xA0, 0xBF, at + S_C1);
-      b.edge(at + S_ED, 0x80, 0x9F, at + S_C1);
-      b.edge(at + S_F0, 0x90, 0xBF, at + S_C2);
-      b.edge(at + S_F4, 0x80, 0x8F, at + S_C2);
     }
   }
 
-  /** Hex digit edges; {@code noD} leaves out D/d (the first digit of a surrogate, which JSON text must not start). */
-  private void hex(int from, int to, boolean noD) {
-    b.edge(from, '0', '9', to);
-    if (noD) {
-      b.edge(from, 'A', 'C', to);
-      b.edge(from, 'E', 'F', to);
-      b.edge(from, 'a', 'c', to);
-      b.edge(from, 'e', 'f', to);
-    } else {
-      b.edge(from, 'A', 'F', to);
-      b.edge(from, 'a', 'f', to);
+  /** NFA target of byte {@code x} in sub-state {@code sub} of the string states at {@code at}; -1 when none. */
+  private static int target(int sub, int x, int at, int next, int exit, boolean canStart, boolean canClose) {
+    int r = StringSyntax.step(sub, x);
+    if (r == StringSyntax.DEAD) {
+      return -1;
     }
+    if (r == StringSyntax.CLOSE) {
+      return canClose ? exit : -1;
+    }
+    if ((r & StringSyntax.STARTS_CHAR) != 0) {
+      return canStart ? next + (r & 0xFF) : -1;
+    }
+    return at + r;
   }
 
   // ---------------------------------------------------------------- numbers
