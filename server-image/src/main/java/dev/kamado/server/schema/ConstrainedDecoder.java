@@ -63,6 +63,7 @@ public final class ConstrainedDecoder {
   private int stamp;
   private int[] work = new int[64];
   private int trieWalks;
+  private int stringMasks;
 
   private ConstrainedDecoder(CompiledSchema schema, TokenVocabulary vocab) {
     this.schema = schema;
@@ -215,6 +216,11 @@ public final class ConstrainedDecoder {
   /** Number of vocabulary-trie walks done so far, each computing the mask of one state (for tests and metrics). */
   public synchronized int trieWalks() {
     return trieWalks;
+  }
+
+  /** Number of masks computed inside strings from the vocabulary's string scan, without a trie walk. */
+  public synchronized int stringMasks() {
+    return stringMasks;
   }
 
   /**
@@ -454,9 +460,10 @@ public final class ConstrainedDecoder {
 
     /** This mask less the tokens that start more than {@code charsLeft} characters in the current string. */
     StateMask limitChars(int charsLeft, int words) {
-      if (charsLeft >= maxChars) {
+      if (charsLeft >= maxChars && maxChars < 255) {
         return this;
       }
+      charsLeft = Math.min(charsLeft, 254); // a saturated count (255: at least 255 characters) is never allowed
       int n = 0;
       long[] d = null;
       if (dense != null) {
@@ -515,7 +522,10 @@ public final class ConstrainedDecoder {
       synchronized (this) {
         m = s.mask;
         if (m == null) {
-          if (s.maskSource == s) {
+          if (s.maskSource == s && s.stringBlock >= 0 && s.members.length == 1) {
+            m = walker.inString(this, s);
+            stringMasks++;
+          } else if (s.maskSource == s) {
             m = walker.walk(this, s);
             trieWalks++;
           } else {
@@ -595,6 +605,66 @@ public final class ConstrainedDecoder {
           cursor[sp] = v.childStart[child];
           stateAt[sp] = t;
           charsAt[sp] = used;
+        }
+      }
+      return build(n, chars, maxChars);
+    }
+
+    /**
+     * The mask of a position inside a string without walking the trie: tokens that stay in the string are judged by
+     * the vocabulary's scan for this sub-state (characters started, sub-state reached), whose completion cost is
+     * the NFA distance of the position reached; only tokens that close the string are stepped through the automaton.
+     */
+    StateMask inString(ConstrainedDecoder d, DfaState s) {
+      ByteNfa nfa = d.nfa;
+      int block = s.stringBlock;
+      int subs = nfa.blockSubStates[block];
+      int base = nfa.blockBase[block];
+      int sub = (s.members[0] - base) % subs;
+      int count = s.stringCount;
+      int min = nfa.blockMinLength[block];
+      int max = nfa.blockMaxLength[block];
+      boolean bounded = max >= 0;
+      TokenVocabulary.StringScan scan = v.stringScan(sub);
+      byte[] end = scan.end();
+      byte[] used = scan.chars();
+      byte[] chars = bounded ? new byte[v.size()] : null;
+      int maxChars = 0;
+      int n = 0;
+      for (int t = 0; t < v.size(); t++) {
+        int e = end[t];
+        if (e == StringSyntax.DEAD) {
+          continue;
+        }
+        int c = used[t] & 0xFF;
+        int dist;
+        if (e == StringSyntax.CLOSE || c == 255) {
+          DfaState st = s;
+          for (byte x : v.bytes(t)) {
+            st = d.step(st, x & 0xFF);
+            if (st.dist >= ByteNfa.UNREACHABLE) {
+              break;
+            }
+          }
+          dist = st.dist;
+        } else if (bounded && count + c > max) {
+          continue;
+        } else {
+          int endCount = bounded ? count + c : Math.min(count + c, min);
+          dist = d.nfaDist[base + endCount * subs + e];
+        }
+        if (dist >= ByteNfa.UNREACHABLE) {
+          continue;
+        }
+        if (n == toks.length) {
+          toks = Arrays.copyOf(toks, n * 2);
+          dists = Arrays.copyOf(dists, n * 2);
+        }
+        toks[n] = t;
+        dists[n++] = dist;
+        if (bounded) {
+          chars[t] = (byte) c;
+          maxChars = Math.max(maxChars, c);
         }
       }
       return build(n, chars, maxChars);

@@ -15,6 +15,7 @@ public final class TokenVocabulary {
   private final int[] eosIds;
   private final boolean[] singleByteToken;
   private final int maxTokenBytes;
+  private final StringScan[] stringScans = new StringScan[StringSyntax.SUBSTATES];
   // byte trie, nodes in depth-first order: node 0 is the root
   final int[] childStart;     // per node: first index into edgeByte/edgeChild
   final int[] childEnd;
@@ -120,6 +121,53 @@ public final class TokenVocabulary {
   /** The bytes token {@code id} contributes, null for special tokens (including end-of-sequence tokens). */
   byte[] bytes(int id) {
     return bytes[id];
+  }
+
+  /**
+   * How every token reads inside a JSON string, starting in string sub-state {@code sub} (see {@link StringSyntax}):
+   * {@code end[t]} is the sub-state after the token, {@link StringSyntax#DEAD} if it cannot appear there (or is
+   * special) or {@link StringSyntax#CLOSE} if it contains the closing quote; {@code chars[t]} the characters it starts
+   * before its end or the closing quote (saturated at 255). Computed once per sub-state, then shared.
+   */
+  StringScan stringScan(int sub) {
+    StringScan scan = stringScans[sub];
+    if (scan == null) {
+      synchronized (stringScans) {
+        scan = stringScans[sub];
+        if (scan == null) {
+          scan = scan(sub);
+          stringScans[sub] = scan;
+        }
+      }
+    }
+    return scan;
+  }
+
+  /** See {@link #stringScan}. */
+  record StringScan(byte[] end, byte[] chars) {
+  }
+
+  private StringScan scan(int sub) {
+    byte[] end = new byte[size];
+    byte[] chars = new byte[size];
+    for (int t = 0; t < size; t++) {
+      byte[] b = bytes[t];
+      int state = StringSyntax.DEAD;
+      int count = 0;
+      if (b != null) {
+        state = sub;
+        for (int i = 0; i < b.length && state >= 0; i++) {
+          int r = StringSyntax.step(state, b[i] & 0xFF);
+          if (r >= 0 && (r & StringSyntax.STARTS_CHAR) != 0) {
+            count++;
+          }
+          state = r < 0 ? r : r & 0xFF;
+        }
+      }
+      end[t] = (byte) state;
+      chars[t] = (byte) Math.min(255, count);
+    }
+    return new StringScan(end, chars);
   }
 
   /** Number of token ids (the length of a mask in bits). */

@@ -45,8 +45,8 @@ class SchemaConstraintBench {
       ConstrainedDecoder prewarmed = ConstrainedDecoder.of(SchemaCompiler.compile(triage), copy);
       long p0 = System.nanoTime();
       prewarmed.prewarm(50, 400, 1);
-      System.out.printf("  prewarm(50 generations) of the triage decoder: %.0f ms, %d trie walks%n",
-          (System.nanoTime() - p0) / 1e6, prewarmed.trieWalks());
+      System.out.printf("  prewarm(50 generations) of the triage decoder: %.0f ms, %d trie walks, %d string masks%n",
+          (System.nanoTime() - p0) / 1e6, prewarmed.trieWalks(), prewarmed.stringMasks());
       Timings after = new Timings();
       generate(prewarmed, 400, new Random(1), after, false);
       after.print("first generation after prewarm");
@@ -61,6 +61,7 @@ class SchemaConstraintBench {
     generate(decoder, budget, new Random(1), cold, false);
     int coldStates = decoder.statesBuilt();
     int coldWalks = decoder.trieWalks();
+    int coldStringMasks = decoder.stringMasks();
     Timings warm = new Timings();
     for (int i = 0; i < 200; i++) { // warm-up of the JIT and of the caches
       generate(decoder, budget, new Random(100 + i), null, false);
@@ -77,10 +78,10 @@ class SchemaConstraintBench {
     for (int i = 0; i < 5; i++) {
       generate(decoder, budget, new Random(9000 + i), naive, true);
     }
-    System.out.printf("  %-11s automaton %d NFA states; after the first generation %d DFA states and %d trie walks "
-        + "(after all: %d, %d); decoder created in %.1f ms; minimal output %d tokens%n", name,
-        schema.automatonStates(), coldStates, coldWalks, decoder.statesBuilt(), decoder.trieWalks(), createNs / 1e6,
-        min);
+    System.out.printf("  %-11s automaton %d NFA states; after the first generation %d DFA states, %d trie walks, "
+        + "%d string masks (after all: %d, %d, %d); decoder created in %.1f ms; minimal output %d tokens%n", name,
+        schema.automatonStates(), coldStates, coldWalks, coldStringMasks, decoder.statesBuilt(), decoder.trieWalks(),
+        decoder.stringMasks(), createNs / 1e6, min);
     cold.print("cold (1st generation, masks computed)");
     warm.print("warm (300 generations, budget " + budget + ")");
     tight.print("tight budget (minimal + 5 tokens)");
