@@ -63,6 +63,7 @@ public final class ConstrainedDecoder {
   private int stamp;
   private int[] work = new int[64];
   private int trieWalks;
+  private final Map<Integer, int[]> closeDist = new java.util.HashMap<>();
   private int stringMasks;
 
   private ConstrainedDecoder(CompiledSchema schema, TokenVocabulary vocab) {
@@ -425,6 +426,37 @@ public final class ConstrainedDecoder {
     return block;
   }
 
+  /** The state after all bytes of {@code bytes} from index {@code from}, or the dead state. */
+  DfaState stepAll(DfaState s, byte[] bytes, int from) {
+    for (int i = from; i < bytes.length && s.dist < ByteNfa.UNREACHABLE; i++) {
+      s = step(s, bytes[i] & 0xFF);
+    }
+    return s;
+  }
+
+  /**
+   * For the tokens that close a string of {@code block} when read from sub-state {@code sub}: the completion cost
+   * after each (what follows the closing quote does not depend on the position in the string). Cached per block and
+   * sub-state; called under the lock.
+   */
+  int[] closeDistances(int block, int sub, TokenVocabulary.StringScan scan) {
+    int key = block * nfa.blockSubStates[block] + sub;
+    int[] known = closeDist.get(key);
+    if (known != null) {
+      return known;
+    }
+    int atMin = nfa.blockBase[block] + nfa.blockMinLength[block] * nfa.blockSubStates[block];
+    DfaState afterQuote = step(closureState(new int[] {atMin + StringSyntax.S_CHAR}, 1), '"');
+    int[] closing = scan.closeTokens();
+    int[] at = scan.closeAt();
+    int[] dist = new int[closing.length];
+    for (int i = 0; i < closing.length; i++) {
+      dist[i] = stepAll(afterQuote, vocab.bytes(closing[i]), at[i]).dist;
+    }
+    closeDist.put(key, dist);
+    return dist;
+  }
+
   // ------------------------------------------------------------------ masks
 
   /**
@@ -633,41 +665,51 @@ public final class ConstrainedDecoder {
       int n = 0;
       for (int t = 0; t < v.size(); t++) {
         int e = end[t];
-        if (e == StringSyntax.DEAD) {
+        if (e < 0) { // cannot appear, or closes the string (below)
           continue;
         }
         int c = used[t] & 0xFF;
         int dist;
-        if (e == StringSyntax.CLOSE || c == 255) {
-          DfaState st = s;
-          for (byte x : v.bytes(t)) {
-            st = d.step(st, x & 0xFF);
-            if (st.dist >= ByteNfa.UNREACHABLE) {
-              break;
-            }
-          }
-          dist = st.dist;
+        if (c == 255) {
+          dist = d.stepAll(s, v.bytes(t), 0).dist;
         } else if (bounded && count + c > max) {
           continue;
         } else {
-          int endCount = bounded ? count + c : Math.min(count + c, min);
-          dist = d.nfaDist[base + endCount * subs + e];
+          dist = d.nfaDist[base + (bounded ? count + c : Math.min(count + c, min)) * subs + e];
         }
-        if (dist >= ByteNfa.UNREACHABLE) {
+        if (dist < ByteNfa.UNREACHABLE) {
+          n = add(n, t, dist);
+          if (bounded) {
+            chars[t] = (byte) c;
+            maxChars = Math.max(maxChars, c);
+          }
+        }
+      }
+      int[] closing = scan.closeTokens();
+      int[] closeDist = d.closeDistances(block, sub, scan);
+      for (int i = 0; i < closing.length; i++) {
+        int t = closing[i];
+        int c = used[t] & 0xFF;
+        if (count + c < min || (bounded && count + c > max) || c == 255 || closeDist[i] >= ByteNfa.UNREACHABLE) {
           continue;
         }
-        if (n == toks.length) {
-          toks = Arrays.copyOf(toks, n * 2);
-          dists = Arrays.copyOf(dists, n * 2);
-        }
-        toks[n] = t;
-        dists[n++] = dist;
+        n = add(n, t, closeDist[i]);
         if (bounded) {
           chars[t] = (byte) c;
           maxChars = Math.max(maxChars, c);
         }
       }
       return build(n, chars, maxChars);
+    }
+
+    private int add(int n, int token, int dist) {
+      if (n == toks.length) {
+        toks = Arrays.copyOf(toks, n * 2);
+        dists = Arrays.copyOf(dists, n * 2);
+      }
+      toks[n] = token;
+      dists[n] = dist;
+      return n + 1;
     }
 
     private StateMask build(int n, byte[] chars, int maxChars) {

@@ -24,7 +24,6 @@ public final class TokenVocabulary {
   final int[] nodeTokensStart; // per node: range in nodeTokens of tokens whose bytes end here
   final int[] nodeTokensEnd;
   final int[] nodeTokens;
-  final int[] nodeDepth;
 
   /**
    * @param tokenBytes the UTF-8 bytes of each token id (null = special token)
@@ -63,7 +62,6 @@ public final class TokenVocabulary {
     }
     int[] parent = new int[capacity];
     byte[] label = new byte[capacity];
-    int[] depth = new int[capacity];
     int[] tokStart = new int[capacity];
     int[] tokEnd = new int[capacity];
     int[] path = new int[maxLen + 1];
@@ -81,7 +79,6 @@ public final class TokenVocabulary {
         int node = nodes++;
         parent[node] = path[k];
         label[node] = b[k];
-        depth[node] = k + 1;
         path[k + 1] = node;
       }
       int terminal = path[b.length];
@@ -96,7 +93,6 @@ public final class TokenVocabulary {
     childEnd = new int[nodes];
     nodeTokensStart = Arrays.copyOf(tokStart, nodes);
     nodeTokensEnd = Arrays.copyOf(tokEnd, nodes);
-    nodeDepth = Arrays.copyOf(depth, nodes);
     // edges grouped by parent; a parent's children were created in ascending byte order
     int[] childCount = new int[nodes + 1];
     for (int n = 1; n < nodes; n++) {
@@ -143,21 +139,28 @@ public final class TokenVocabulary {
     return scan;
   }
 
-  /** See {@link #stringScan}. */
-  record StringScan(byte[] end, byte[] chars) {
+  /**
+   * See {@link #stringScan}; {@code closeTokens} lists the tokens that close the string, {@code closeAt} the index of
+   * the byte after their closing quote.
+   */
+  record StringScan(byte[] end, byte[] chars, int[] closeTokens, int[] closeAt) {
   }
 
   private StringScan scan(int sub) {
     byte[] end = new byte[size];
     byte[] chars = new byte[size];
+    int[] closeTokens = new int[64];
+    int[] closeAt = new int[64];
+    int closes = 0;
     for (int t = 0; t < size; t++) {
       byte[] b = bytes[t];
       int state = StringSyntax.DEAD;
       int count = 0;
+      int i = 0;
       if (b != null) {
         state = sub;
-        for (int i = 0; i < b.length && state >= 0; i++) {
-          int r = StringSyntax.step(state, b[i] & 0xFF);
+        while (i < b.length && state >= 0) {
+          int r = StringSyntax.step(state, b[i++] & 0xFF);
           if (r >= 0 && (r & StringSyntax.STARTS_CHAR) != 0) {
             count++;
           }
@@ -166,8 +169,16 @@ public final class TokenVocabulary {
       }
       end[t] = (byte) state;
       chars[t] = (byte) Math.min(255, count);
+      if (state == StringSyntax.CLOSE) {
+        if (closes == closeTokens.length) {
+          closeTokens = Arrays.copyOf(closeTokens, closes * 2);
+          closeAt = Arrays.copyOf(closeAt, closes * 2);
+        }
+        closeTokens[closes] = t;
+        closeAt[closes++] = i;
+      }
     }
-    return new StringScan(end, chars);
+    return new StringScan(end, chars, Arrays.copyOf(closeTokens, closes), Arrays.copyOf(closeAt, closes));
   }
 
   /** Number of token ids (the length of a mask in bits). */
@@ -189,11 +200,7 @@ public final class TokenVocabulary {
     return eosIds;
   }
 
-  /** Whether byte {@code b} (0-255) is a token on its own. */
-  boolean singleByteToken(int b) {
-    return singleByteToken[b];
-  }
-
+  /** Which bytes (0-255) are tokens on their own. */
   boolean[] singleByteTokens() {
     return singleByteToken.clone();
   }
