@@ -10,9 +10,10 @@ import java.util.concurrent.ConcurrentHashMap;
  * prefix of a compact JSON text valid for the schema, and can still be completed within the token budget.
  *
  * <p>Internally a lazily built deterministic automaton over bytes (subsets of the schema's NFA states, interned), with
- * per state: the 256 byte transitions, the shortest completion in bytes, and a token mask computed once by walking
- * the vocabulary's byte trie. Positions inside a long string whose future does not depend on how many characters were
- * written share one mask. Everything is cached, so after warm-up a mask costs a copy of {@code vocab/64} longs.
+ * per state: the 256 byte transitions, the shortest completion in bytes, and a token mask computed once, by walking
+ * the vocabulary's byte trie, or inside a string from the vocabulary's per-sub-state string scan (no walk). Positions
+ * of a length-bounded string past minLength share or derive the mask of the position at minLength. Everything is
+ * cached, so after warm-up a mask costs a copy of {@code vocab/64} longs. See SCHEMA.md.
  *
  * <p>Termination: {@link #minTokensToComplete(State)} is the length in bytes of the shortest completion spelled with
  * single-byte tokens, an upper bound on the tokens needed. {@link #allowedTokens} only allows a token after which
@@ -62,8 +63,9 @@ public final class ConstrainedDecoder {
   private int[] mark;
   private int stamp;
   private int[] work = new int[64];
-  private int trieWalks;
+  /** Per string block and sub-state: completion costs of the tokens that close the string; used under the lock. */
   private final Map<Integer, int[]> closeDist = new java.util.HashMap<>();
+  private int trieWalks;
   private int stringMasks;
 
   private ConstrainedDecoder(CompiledSchema schema, TokenVocabulary vocab) {
