@@ -6,10 +6,10 @@ answer computed with Python `tokenizers` and `transformers` (offline, local file
 only):
 
 request:
-  {"models": ["/path/to/model_dir", ...],
+  {"models": ["/path/to/model_dir" or {"dir": "/path", "templates": {"name": "<jinja source>"}}, ...],
    "texts": ["...", ...],
-   "chats": [[{"role": "user", "content": "..."}, ...], ...],
-   "templates": {"name": "<jinja source>", ...}}      # optional extra templates
+   "chats": [[{"role": "user", "content": "..."}, ...], ...]}
+  (templates: extra chat templates rendered with that model's tokenizer, optional)
 
 answer, per model dir (same order):
   {"dir": ..., "vocab_size": N,
@@ -19,7 +19,8 @@ answer, per model dir (same order):
    "decode": ["decode(encode_special, skip_special_tokens=False)", ...],
    "pre_tokenize": [["piece", ...], ...],                    # tokenizer.json pre-tokenizer pieces
    "chat": [{"gen": "...", "nogen": "..."}, ...],            # apply_chat_template(tokenize=False)
-   "template_chat": {"name": [{"gen": ..., "nogen": ...} or {"error": "..."}, ...]}}
+   "template_chat": {"name": [{"gen": ..., "nogen": ...}, ...]}}
+  A template that raises gives null plus "gen_error"/"nogen_error" with the message.
 """
 import json
 import os
@@ -50,7 +51,9 @@ def main():
 
     req = json.load(open(sys.argv[1], encoding="utf-8") if len(sys.argv) > 1 else sys.stdin)
     answers = []
-    for d in req["models"]:
+    for m in req["models"]:
+        d = m if isinstance(m, str) else m["dir"]
+        templates = {} if isinstance(m, str) else m.get("templates", {})
         tok = AutoTokenizer.from_pretrained(d, local_files_only=True)
         raw = tokenizers.Tokenizer.from_file(os.path.join(d, "tokenizer.json"))
         texts = req.get("texts", [])
@@ -67,7 +70,7 @@ def main():
                              if raw.pre_tokenizer else [] for t in texts],
             "chat": [render(tok, c, None) if tok.chat_template else None for c in req.get("chats", [])],
             "template_chat": {name: [render(tok, c, src) for c in req.get("chats", [])]
-                              for name, src in req.get("templates", {}).items()},
+                              for name, src in templates.items()},
         }
         answers.append(a)
     json.dump({"models": answers, "versions": {"tokenizers": tokenizers.__version__,
