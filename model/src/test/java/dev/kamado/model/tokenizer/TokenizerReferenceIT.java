@@ -137,7 +137,15 @@ class TokenizerReferenceIT {
   }
 
   static String run(List<String> command) throws IOException, InterruptedException {
-    Path log = Files.createTempFile(dir, "stderr", ".txt");
+    Path log = Files.createTempFile("kamado-reference-stderr", ".txt");
+    try {
+      return runLogging(command, log);
+    } finally {
+      Files.deleteIfExists(log);
+    }
+  }
+
+  private static String runLogging(List<String> command, Path log) throws IOException, InterruptedException {
     Process p = new ProcessBuilder(command).redirectError(log.toFile()).start();
     p.getOutputStream().close();
     String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
