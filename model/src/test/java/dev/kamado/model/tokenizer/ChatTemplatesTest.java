@@ -19,6 +19,48 @@ class ChatTemplatesTest {
       + " + '<|eot_id|>' %}{% if loop.index0 == 0 %}{% set content = bos_token + content %}{% endif %}{{ content }}"
       + "{% endfor %}{% if add_generation_prompt %}{{ '<|start_header_id|>assistant<|end_header_id|>\\n\\n' }}{% endif %}";
 
+  /** Qwen2.5-Instruct's template (tool calls, default system message outside the loop). */
+  static final String QWEN25 = String.join("\n",
+      "{%- if tools %}",
+      "    {{- '<|im_start|>system\\n' }}",
+      "    {%- if messages[0]['role'] == 'system' %}",
+      "        {{- messages[0]['content'] }}",
+      "    {%- else %}",
+      "        {{- 'You are Qwen, created by Alibaba Cloud. You are a helpful assistant.' }}",
+      "    {%- endif %}",
+      "    {{- \"\\n\\n# Tools\\n\\nYou may call one or more functions to assist with the user query.\\n\\nYou are provided"
+          + " with function signatures within <tools></tools> XML tags:\\n<tools>\" }}",
+      "    {%- for tool in tools %}",
+      "        {{- \"\\n\" }}",
+      "        {{- tool | tojson }}",
+      "    {%- endfor %}",
+      "    {{- \"\\n</tools>\\n\\nFor each function call, return a json object with function name and arguments within"
+          + " <tool_call></tool_call> XML tags:\\n<tool_call>\\n{\\\"name\\\": <function-name>, \\\"arguments\\\":"
+          + " <args-json-object>}\\n</tool_call><|im_end|>\\n\" }}",
+      "{%- else %}",
+      "    {%- if messages[0]['role'] == 'system' %}",
+      "        {{- '<|im_start|>system\\n' + messages[0]['content'] + '<|im_end|>\\n' }}",
+      "    {%- else %}",
+      "        {{- '<|im_start|>system\\nYou are Qwen, created by Alibaba Cloud. You are a helpful assistant.<|im_end|>\\n' }}",
+      "    {%- endif %}",
+      "{%- endif %}",
+      "{%- for message in messages %}",
+      "    {%- if (message.role == \"user\") or (message.role == \"system\" and not loop.first) or (message.role =="
+          + " \"assistant\" and not message.tool_calls) %}",
+      "        {{- '<|im_start|>' + message.role + '\\n' + message.content + '<|im_end|>' + '\\n' }}",
+      "    {%- elif message.role == \"assistant\" %}",
+      "        {{- '<|im_start|>' + message.role }}",
+      "        {%- if message.content %}",
+      "            {{- '\\n' + message.content }}",
+      "        {%- endif %}",
+      "        {{- '<|im_end|>\\n' }}",
+      "    {%- endif %}",
+      "{%- endfor %}",
+      "{%- if add_generation_prompt %}",
+      "    {{- '<|im_start|>assistant\\n' }}",
+      "{%- endif %}",
+      "");
+
   static final List<ChatMessage> CHAT = List.of(ChatMessage.user("質問です"), ChatMessage.assistant(" 回答です "),
       ChatMessage.user("thanks"));
 
@@ -33,6 +75,15 @@ class ChatTemplatesTest {
         new ChatSegment("\n<|im_start|>user\nthanks<|im_end|>\n<|im_start|>assistant\n", false));
     assertThat(t.renderText(List.of(ChatMessage.system("S"), ChatMessage.user("u")), false))
         .isEqualTo("<|im_start|>system\nS<|im_end|>\n<|im_start|>user\nu<|im_end|>\n");
+  }
+
+  @Test
+  void qwen25DefaultSystemMessageIsFoundOutsideTheToolsBranch() {
+    ChatTemplate t = ChatTemplates.detect(QWEN25, null, "<|im_end|>");
+    assertThat(t.name()).isEqualTo("chatml");
+    assertThat(t.renderText(List.of(ChatMessage.user("u")), true)).isEqualTo("<|im_start|>system\nYou are Qwen, "
+        + "created by Alibaba Cloud. You are a helpful assistant.<|im_end|>\n<|im_start|>user\nu<|im_end|>\n"
+        + "<|im_start|>assistant\n");
   }
 
   @Test

@@ -58,8 +58,12 @@ class TokenizerReferenceIT {
       List.of(ChatMessage.assistant("I speak first")),
       List.of());
 
-  static final String QWEN2_TEMPLATE = ChatTemplatesTest.QWEN2;
-  static final String LLAMA3_TEMPLATE = ChatTemplatesTest.LLAMA3;
+  /** Extra templates by name; the name's part before '-' is the expected family. */
+  static final Map<String, String> TEMPLATES = Map.of(
+      "chatml-qwen2", ChatTemplatesTest.QWEN2,
+      "chatml-qwen25", ChatTemplatesTest.QWEN25,
+      "llama3-meta", ChatTemplatesTest.LLAMA3,
+      "mistral-v01", SentencePieceFixture.MISTRAL_TEMPLATE);
 
   @TempDir
   static Path dir;
@@ -88,16 +92,16 @@ class TokenizerReferenceIT {
 
     ObjectNode request = JSON.createObjectNode();
     ArrayNode modelList = request.putArray("models");
-    Map<String, Map<String, String>> templates = Map.of(
-        "bpe", Map.of("qwen2", QWEN2_TEMPLATE),
-        "llama", Map.of("llama3", LLAMA3_TEMPLATE),
-        "qwen2", Map.of("qwen2", QWEN2_TEMPLATE),
-        "sentencepiece", Map.of("mistral", SentencePieceFixture.MISTRAL_TEMPLATE));
+    Map<String, List<String>> templates = Map.of(
+        "bpe", List.of("chatml-qwen2", "chatml-qwen25"),
+        "llama", List.of("llama3-meta"),
+        "qwen2", List.of("chatml-qwen2", "chatml-qwen25"),
+        "sentencepiece", List.of("mistral-v01"));
     for (Map.Entry<String, Path> m : models.entrySet()) {
       ObjectNode entry = modelList.addObject();
       entry.put("dir", m.getValue().toString());
       ObjectNode t = entry.putObject("templates");
-      templates.get(m.getKey()).forEach(t::put);
+      templates.get(m.getKey()).forEach(name -> t.put(name, TEMPLATES.get(name)));
     }
     ArrayNode texts = request.putArray("texts");
     TEXTS.forEach(texts::add);
@@ -222,13 +226,8 @@ class TokenizerReferenceIT {
         String eos = tok.eosIds().isEmpty() ? null : tok.token(tok.eosIds().iterator().next());
         checkRenders(model + " own template", tok.chatTemplate(), a.get("chat"));
         for (Map.Entry<String, JsonNode> t : iterable(a.get("template_chat"))) {
-          String source = switch (t.getKey()) {
-            case "qwen2" -> QWEN2_TEMPLATE;
-            case "llama3" -> LLAMA3_TEMPLATE;
-            default -> SentencePieceFixture.MISTRAL_TEMPLATE;
-          };
-          ChatTemplate template = ChatTemplates.recognise(source, bos, eos).orElseThrow();
-          assertThat(template.name()).isEqualTo(t.getKey().equals("qwen2") ? "chatml" : t.getKey());
+          ChatTemplate template = ChatTemplates.recognise(TEMPLATES.get(t.getKey()), bos, eos).orElseThrow();
+          assertThat(template.name()).isEqualTo(t.getKey().substring(0, t.getKey().indexOf('-')));
           checkRenders(model + " " + t.getKey(), template, t.getValue());
         }
       }
