@@ -251,6 +251,6 @@ class TokenizerReferenceIT {
   }
 
   private static Iterable<Map.Entry<String, JsonNode>> iterable(JsonNode node) {
-    return node::fields;
+    return node.properties();
   }
 }
