@@ -79,6 +79,28 @@ class SentencePieceTokenizerTest {
   }
 
   @Test
+  void encodeChatSkipsThePrependedSpacesWhenMarkingTrainableTokens() {
+    List<ChatMessage> chat = List.of(ChatMessage.user("Hello"), ChatMessage.assistant("Hello world!"),
+        ChatMessage.user("猫"), ChatMessage.assistant("犬😀"));
+    List<ChatSegment> segments = tok.chatTemplate().render(chat, false);
+    ChatEncoding enc = tok.encodeChat(segments);
+    assertThat(enc.ids()).isEqualTo(tok.encode(tok.chatTemplate().renderText(chat, false), false));
+    assertThat(enc.ids()[0]).isEqualTo(1);
+    StringBuilder trained = new StringBuilder();
+    int start = -1;
+    for (int i = 0; i <= enc.ids().length; i++) {
+      boolean t = i < enc.ids().length && enc.trainable()[i];
+      if (t && start < 0) {
+        start = i;
+      } else if (!t && start >= 0) {
+        trained.append(tok.decode(java.util.Arrays.copyOfRange(enc.ids(), start, i), false)).append('|');
+        start = -1;
+      }
+    }
+    assertThat(trained.toString()).isEqualTo("Hello world!</s>|犬😀</s>|");
+  }
+
+  @Test
   void incrementalDecodingMatchesOneShotDecoding() {
     for (String text : TEXTS) {
       int[] ids = tok.encode(text, true);
