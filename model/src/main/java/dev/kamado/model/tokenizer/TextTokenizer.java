@@ -130,10 +130,14 @@ public final class TextTokenizer implements AutoCloseable {
   /**
    * Encodes text (no truncation, no padding).
    *
+   * <p>A lone UTF-16 surrogate (not valid Unicode, but possible in a Java string or a JSON {@code \\uD800} escape)
+   * is encoded as U+FFFD.
+   *
    * @param addSpecialTokens add the special tokens of the tokenizer's post-processor (e.g. BOS); chat text rendered
    *     by {@link #chatTemplate()} already holds them, so encode it with false
    */
   public int[] encode(String text, boolean addSpecialTokens) {
+    text = withoutLoneSurrogates(text);
     boolean nativeSpecials = addSpecialTokens && !manualSpecials;
     long encoding = TokenizersLibrary.LIB.encode(tokenizer.getHandle(), text, nativeSpecials);
     long[] ids;
@@ -172,6 +176,32 @@ public final class TextTokenizer implements AutoCloseable {
     }
     String text = TokenizersLibrary.LIB.decode(tokenizer.getHandle(), longs, skipSpecialTokens);
     return config.cleanUpTokenizationSpaces() ? cleanUp(text) : text;
+  }
+
+  /** {@code text} with each unpaired surrogate replaced by U+FFFD (the same string when there is none). */
+  static String withoutLoneSurrogates(String text) {
+    int n = text.length();
+    for (int i = 0; i < n; i++) {
+      char c = text.charAt(i);
+      if (Character.isSurrogate(c)) {
+        if (Character.isHighSurrogate(c) && i + 1 < n && Character.isLowSurrogate(text.charAt(i + 1))) {
+          i++;
+          continue;
+        }
+        StringBuilder out = new StringBuilder(n);
+        out.append(text, 0, i);
+        for (int j = i; j < n; j++) {
+          char d = text.charAt(j);
+          if (Character.isHighSurrogate(d) && j + 1 < n && Character.isLowSurrogate(text.charAt(j + 1))) {
+            out.append(d).append(text.charAt(++j));
+          } else {
+            out.append(Character.isSurrogate(d) ? '\uFFFD' : d);
+          }
+        }
+        return out.toString();
+      }
+    }
+    return text;
   }
 
   /** transformers' {@code clean_up_tokenization}. */
@@ -274,8 +304,9 @@ public final class TextTokenizer implements AutoCloseable {
     for (ChatSegment s : segments) {
       text.append(s.text());
     }
-    int[] ids = encode(text.toString(), false);
-    byte[] utf8 = text.toString().getBytes(StandardCharsets.UTF_8);
+    String whole = withoutLoneSurrogates(text.toString());
+    int[] ids = encode(whole, false);
+    byte[] utf8 = whole.getBytes(StandardCharsets.UTF_8);
     boolean[] trainable = new boolean[ids.length];
     int segment = 0;
     long segmentEnd = segments.isEmpty() ? 0 : utf8Length(segments.get(0).text());
