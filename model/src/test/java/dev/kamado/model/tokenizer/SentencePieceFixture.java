@@ -31,10 +31,22 @@ final class SentencePieceFixture {
       "orl d", "▁w orld", "I N", "IN S", "INS T", "[ INST", "[INST ]", "[ /", "[/ INST", "[/INST ]", "▁ [INST]",
       "▁ [/INST]");
 
+  private static final String METASPACE =
+      "{\"type\": \"Metaspace\", \"replacement\": \"▁\", \"prepend_scheme\": \"first\", \"split\": false}";
+
   private SentencePieceFixture() {
   }
 
   static Path write(Path dir) throws IOException {
+    return write(dir, false);
+  }
+
+  /**
+   * Writes the tokenizer; with {@code metaspace} it uses the newer layout instead (no normalizer, a Metaspace
+   * pre-tokenizer and decoder with prepend_scheme "first", class PreTrainedTokenizerFast with BOS from the
+   * post-processor), whose decoder leaves byte-fallback tokens as their text.
+   */
+  static Path write(Path dir, boolean metaspace) throws IOException {
     Files.createDirectories(dir);
     StringBuilder vocab = new StringBuilder();
     vocab.append("\"<unk>\": 0, \"<s>\": 1, \"</s>\": 2");
@@ -57,18 +69,21 @@ final class SentencePieceFixture {
         + " \"normalized\": false, \"special\": true},\n"
         + "    {\"id\": 2, \"content\": \"</s>\", \"single_word\": false, \"lstrip\": false, \"rstrip\": false,"
         + " \"normalized\": false, \"special\": true}],\n"
-        + "  \"normalizer\": {\"type\": \"Sequence\", \"normalizers\": [{\"type\": \"Prepend\", \"prepend\": \"▁\"},"
-        + " {\"type\": \"Replace\", \"pattern\": {\"String\": \" \"}, \"content\": \"▁\"}]},\n"
-        + "  \"pre_tokenizer\": null,\n"
+        + (metaspace
+            ? "  \"normalizer\": null,\n  \"pre_tokenizer\": " + METASPACE + ",\n"
+            : "  \"normalizer\": {\"type\": \"Sequence\", \"normalizers\": [{\"type\": \"Prepend\", \"prepend\": \"▁\"},"
+            + " {\"type\": \"Replace\", \"pattern\": {\"String\": \" \"}, \"content\": \"▁\"}]},\n"
+            + "  \"pre_tokenizer\": null,\n")
         + "  \"post_processor\": {\"type\": \"TemplateProcessing\","
         + " \"single\": [{\"SpecialToken\": {\"id\": \"<s>\", \"type_id\": 0}}, {\"Sequence\": {\"id\": \"A\", \"type_id\": 0}}],"
         + " \"pair\": [{\"SpecialToken\": {\"id\": \"<s>\", \"type_id\": 0}}, {\"Sequence\": {\"id\": \"A\", \"type_id\": 0}},"
         + " {\"SpecialToken\": {\"id\": \"<s>\", \"type_id\": 1}}, {\"Sequence\": {\"id\": \"B\", \"type_id\": 1}}],"
         + " \"special_tokens\": {\"<s>\": {\"id\": \"<s>\", \"ids\": [1], \"tokens\": [\"<s>\"]}}},\n"
-        + "  \"decoder\": {\"type\": \"Sequence\", \"decoders\": ["
-        + "{\"type\": \"Replace\", \"pattern\": {\"String\": \"▁\"}, \"content\": \" \"},"
-        + " {\"type\": \"ByteFallback\"}, {\"type\": \"Fuse\"},"
-        + " {\"type\": \"Strip\", \"content\": \" \", \"start\": 1, \"stop\": 0}]},\n"
+        + (metaspace ? "  \"decoder\": " + METASPACE + ",\n"
+            : "  \"decoder\": {\"type\": \"Sequence\", \"decoders\": ["
+            + "{\"type\": \"Replace\", \"pattern\": {\"String\": \"▁\"}, \"content\": \" \"},"
+            + " {\"type\": \"ByteFallback\"}, {\"type\": \"Fuse\"},"
+            + " {\"type\": \"Strip\", \"content\": \" \", \"start\": 1, \"stop\": 0}]},\n")
         + "  \"model\": {\"type\": \"BPE\", \"dropout\": null, \"unk_token\": \"<unk>\","
         + " \"continuing_subword_prefix\": null, \"end_of_word_suffix\": null, \"fuse_unk\": true,"
         + " \"byte_fallback\": true, \"ignore_merges\": false,\n"
@@ -80,7 +95,7 @@ final class SentencePieceFixture {
         + "  \"add_bos_token\": true, \"add_eos_token\": false,\n"
         + "  \"bos_token\": \"<s>\", \"eos_token\": \"</s>\", \"unk_token\": \"<unk>\", \"pad_token\": null,\n"
         + "  \"clean_up_tokenization_spaces\": false, \"legacy\": true,\n"
-        + "  \"tokenizer_class\": \"LlamaTokenizerFast\",\n"
+        + "  \"tokenizer_class\": \"" + (metaspace ? "PreTrainedTokenizerFast" : "LlamaTokenizerFast") + "\",\n"
         + "  \"chat_template\": " + com.fasterxml.jackson.databind.node.TextNode.valueOf(MISTRAL_TEMPLATE) + "\n"
         + "}\n";
     Files.writeString(dir.resolve("tokenizer_config.json"), config, StandardCharsets.UTF_8);

@@ -26,8 +26,8 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * Java tokenization and chat rendering equal Python {@code tokenizers} / {@code transformers} (the reference venv,
  * see hack/reference/README.md) for: a tokenizer trained by {@link BpeTrainer}, the tokenizers of the tiny Llama and
- * Qwen2 models that hack/reference/make_tiny_model.py makes, and the hand-made sentencepiece tokenizer of
- * {@link SentencePieceFixture}; and for the chat templates of Qwen2, Llama 3 and Mistral.
+ * Qwen2 models that hack/reference/make_tiny_model.py makes, and the hand-made sentencepiece tokenizers of
+ * {@link SentencePieceFixture} (legacy byte-fallback layout and Metaspace layout); and for the chat templates of Qwen2, Llama 3 and Mistral.
  */
 class TokenizerReferenceIT {
 
@@ -89,6 +89,7 @@ class TokenizerReferenceIT {
       models.put(arch, out);
     }
     models.put("sentencepiece", SentencePieceFixture.write(dir.resolve("sentencepiece")));
+    models.put("metaspace", SentencePieceFixture.write(dir.resolve("metaspace"), true));
 
     ObjectNode request = JSON.createObjectNode();
     ArrayNode modelList = request.putArray("models");
@@ -96,7 +97,8 @@ class TokenizerReferenceIT {
         "bpe", List.of("chatml-qwen2", "chatml-qwen25"),
         "llama", List.of("llama3-meta"),
         "qwen2", List.of("chatml-qwen2", "chatml-qwen25"),
-        "sentencepiece", List.of("mistral-v01"));
+        "sentencepiece", List.of("mistral-v01"),
+        "metaspace", List.of("mistral-v01"));
     for (Map.Entry<String, Path> m : models.entrySet()) {
       ObjectNode entry = modelList.addObject();
       entry.put("dir", m.getValue().toString());
