@@ -71,6 +71,15 @@ public final class TextTokenizer implements AutoCloseable {
       }
       eos.add(id);
     }
+    this.chatTemplate = ChatTemplates.detect(config.chatTemplate(), config.bosToken(), config.eosToken());
+    String endOfTurn = switch (chatTemplate.name()) {
+      case "chatml" -> "<|im_end|>";
+      case "llama3" -> "<|eot_id|>";
+      default -> null;
+    };
+    if (endOfTurn != null && vocab.ids.containsKey(endOfTurn)) {
+      eos.add(vocab.ids.get(endOfTurn));
+    }
     this.eosIds = Collections.unmodifiableSet(eos);
     if (config.padToken() != null) {
       this.padId = idOf(configFile, "pad_token", config.padToken());
@@ -82,7 +91,6 @@ public final class TextTokenizer implements AutoCloseable {
     this.manualEos = manualSpecials && config.eosToken() != null && Boolean.TRUE.equals(config.addEosToken());
     int[] probe = encode("a", true);
     this.addsBos = bosId.isPresent() && probe.length > 0 && probe[0] == bosId.getAsInt();
-    this.chatTemplate = ChatTemplates.detect(config.chatTemplate(), config.bosToken(), config.eosToken());
     List<byte[]> view = new ArrayList<>(vocab.tokenBytes.length);
     for (byte[] b : vocab.tokenBytes) {
       view.add(b == null ? null : b.clone());
@@ -110,11 +118,11 @@ public final class TextTokenizer implements AutoCloseable {
     }
     TokenizerJson vocab = TokenizerJson.parse(file, json);
     TokenizerConfigJson config = TokenizerConfigJson.read(modelDir);
-    HuggingFaceTokenizer native_ = NativeTokenizers.create(file, json);
+    HuggingFaceTokenizer tokenizer = NativeTokenizers.create(file, json);
     try {
-      return new TextTokenizer(native_, vocab, config, modelDir);
+      return new TextTokenizer(tokenizer, vocab, config, modelDir);
     } catch (IOException | RuntimeException e) {
-      native_.close();
+      tokenizer.close();
       throw e;
     }
   }
@@ -226,12 +234,16 @@ public final class TextTokenizer implements AutoCloseable {
     return addsBos;
   }
 
-  /** Ids that end generation: tokenizer_config.json's eos_token and generation_config.json's eos_token_id. */
+  /**
+   * Ids that end generation: tokenizer_config.json's eos_token, generation_config.json's eos_token_id, and the token
+   * that ends an assistant turn in a recognised chat template ({@code <|im_end|>} for ChatML, {@code <|eot_id|>} for
+   * Llama 3), in that order.
+   */
   public Set<Integer> eosIds() {
     return eosIds;
   }
 
-  /** The padding id: pad_token, else the first EOS id, else 0. */
+  /** The padding id: pad_token, else the first of {@link #eosIds()}, else 0. */
   public int padId() {
     return padId;
   }

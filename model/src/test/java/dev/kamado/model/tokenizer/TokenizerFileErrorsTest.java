@@ -99,6 +99,41 @@ class TokenizerFileErrorsTest {
   }
 
   @Test
+  void theChatTemplatesEndOfTurnTokenEndsGenerationToo() throws Exception {
+    Path m = dir.resolve("llama3");
+    java.nio.file.Files.createDirectories(m);
+    String flags = ", \"single_word\": false, \"lstrip\": false, \"rstrip\": false, \"normalized\": false, "
+        + "\"special\": true}";
+    String json = "{\"added_tokens\": [{\"id\": 256, \"content\": \"<|begin_of_text|>\"" + flags + ","
+        + " {\"id\": 257, \"content\": \"<|end_of_text|>\"" + flags + ","
+        + " {\"id\": 258, \"content\": \"<|eot_id|>\"" + flags + "],"
+        + " \"pre_tokenizer\": {\"type\": \"ByteLevel\", \"add_prefix_space\": false, \"trim_offsets\": false, \"use_regex\": true},"
+        + " \"decoder\": {\"type\": \"ByteLevel\", \"add_prefix_space\": false, \"trim_offsets\": false, \"use_regex\": true},"
+        + " \"model\": {\"type\": \"BPE\", \"vocab\": " + byteVocab() + ", \"merges\": []}}";
+    Files.writeString(m.resolve("tokenizer.json"), json);
+    Files.writeString(m.resolve("tokenizer_config.json"), "{\"bos_token\": \"<|begin_of_text|>\", \"eos_token\":"
+        + " \"<|end_of_text|>\", \"chat_template\": " + com.fasterxml.jackson.databind.node.TextNode.valueOf(
+        ChatTemplatesTest.LLAMA3) + "}");
+    try (TextTokenizer tok = TextTokenizer.load(m)) {
+      assertThat(tok.chatTemplate().name()).isEqualTo("llama3");
+      assertThat(tok.eosIds()).containsExactly(257, 258);
+      assertThat(tok.padId()).isEqualTo(257);
+      assertThat(tok.tokenBytes('A')).containsExactly((byte) 'A');
+      assertThat(tok.tokenBytes(' ')).containsExactly((byte) ' ');
+      assertThat(tok.decode(tok.encode("héllo 猫", false), false)).isEqualTo("héllo 猫");
+    }
+  }
+
+  private static String byteVocab() {
+    StringBuilder v = new StringBuilder("{");
+    for (int b = 0; b < 256; b++) {
+      String t = String.valueOf(ByteLevelAlphabet.charOf(b));
+      v.append(b == 0 ? "" : ", ").append(com.fasterxml.jackson.databind.node.TextNode.valueOf(t)).append(": ").append(b);
+    }
+    return v.append("}").toString();
+  }
+
+  @Test
   void idsOutsideTheVocabularyAreRefused() throws Exception {
     try (TextTokenizer tok = TextTokenizer.load(validModel())) {
       assertThatThrownBy(() -> tok.decode(new int[] {1, 99999}, false))
