@@ -662,7 +662,8 @@ public final class ConstrainedDecoder {
       TokenVocabulary.StringScan scan = v.stringScan(sub);
       byte[] end = scan.end();
       byte[] used = scan.chars();
-      byte[] chars = bounded ? new byte[v.size()] : null;
+      boolean record = bounded && count == min; // the characters per token serve the positions past minLength
+      byte[] chars = record ? new byte[v.size()] : null;
       int maxChars = 0;
       int n = 0;
       for (int t = 0; t < v.size(); t++) {
@@ -681,7 +682,7 @@ public final class ConstrainedDecoder {
         }
         if (dist < ByteNfa.UNREACHABLE) {
           n = add(n, t, dist);
-          if (bounded) {
+          if (record) {
             chars[t] = (byte) c;
             maxChars = Math.max(maxChars, c);
           }
@@ -696,7 +697,7 @@ public final class ConstrainedDecoder {
           continue;
         }
         n = add(n, t, closeDist[i]);
-        if (bounded) {
+        if (record) {
           chars[t] = (byte) c;
           maxChars = Math.max(maxChars, c);
         }
