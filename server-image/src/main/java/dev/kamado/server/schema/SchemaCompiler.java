@@ -34,7 +34,7 @@ public final class SchemaCompiler {
       + "anyOf";
 
   /** Largest automaton a schema may compile to. */
-  static final int MAX_STATES = 2_000_000;
+  static final int MAX_STATES = 500_000;
   /** Nesting depth of free-form JSON ({@code {}} schemas, untyped objects, json_object mode). */
   static final int FREE_FORM_DEPTH = 5;
   /** Digits of the integer part of a number without an upper bound. */
