@@ -373,6 +373,12 @@ public final class SchemaCompiler {
     if (max >= 0 && min > max) {
       throw UnsupportedSchemaException.invalid("minLength", ptr, "minLength " + min + " exceeds maxLength " + max);
     }
+    int limit = MAX_STATES / StringSyntax.SUBSTATES - 1;
+    if (max > limit || min > limit) {
+      String keyword = max > limit ? "maxLength" : "minLength";
+      throw UnsupportedSchemaException.invalid(keyword, ptr, "schema too large to compile: " + keyword + " above "
+          + limit + " is not supported");
+    }
     freeString(entry, exit, min, max);
   }
 
@@ -645,6 +651,21 @@ public final class SchemaCompiler {
       return;
     }
     int copies = max >= 0 ? max : Math.max(min, 1);
+    try {
+      arrayItems(items, itemsPtr, open, exit, min, max, copies);
+    } catch (UnsupportedSchemaException e) {
+      if (!e.keyword().isEmpty() || !e.getMessage().startsWith("schema too large")) {
+        throw e;
+      }
+      String keyword = max >= 0 ? "maxItems" : "minItems";
+      String pointer = ptr + "/" + keyword;
+      throw new UnsupportedSchemaException(keyword, pointer, "schema too large to compile at " + pointer + ": more than "
+          + MAX_STATES + " automaton states (each item position repeats the item's automaton; lower " + keyword
+          + " or simplify items)");
+    }
+  }
+
+  private void arrayItems(JsonNode items, String itemsPtr, int open, int exit, int min, int max, int copies) {
     int[] starts = new int[copies];
     for (int i = 0; i < copies; i++) {
       starts[i] = b.newState();

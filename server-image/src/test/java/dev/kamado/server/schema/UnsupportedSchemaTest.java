@@ -66,7 +66,12 @@ class UnsupportedSchemaTest {
         .contains("next to anyOf");
     assertThat(refusal("{\"properties\":{\"a\":false},\"required\":[\"a\"]}").getMessage())
         .contains("/properties/a is false");
-    assertThat(refusal("{\"type\":\"array\",\"items\":{\"type\":\"string\",\"maxLength\":2000},"
-        + "\"maxItems\":2000}").getMessage()).startsWith("schema too large to compile");
+    UnsupportedSchemaException tooManyItems = refusal("{\"properties\":{\"a\":{\"type\":\"array\",\"items\":"
+        + "{\"type\":\"string\",\"maxLength\":2000},\"maxItems\":2000}}}");
+    assertThat(tooManyItems.pointer()).isEqualTo("/properties/a/maxItems");
+    assertThat(tooManyItems.getMessage()).startsWith("schema too large to compile at /properties/a/maxItems");
+    assertThat(refusal("{\"type\":\"string\",\"maxLength\":100000}").getMessage())
+        .isEqualTo("invalid JSON Schema at /maxLength: schema too large to compile: maxLength above 35713 is not "
+            + "supported");
   }
 }
