@@ -65,7 +65,7 @@ public final class LlamaModel implements AutoCloseable {
   private final DecoderLayer[] layers;
   private final NDArray finalNorm;
   private final Projection lmHead;
-  private final NDArray invFreq;
+  private final RotaryTable rotaryTable;
   private final float attentionScale;
   private LoraAdapter adapter;
 
@@ -91,8 +91,7 @@ public final class LlamaModel implements AutoCloseable {
     this.finalNorm = params.get("model.norm.weight");
     NDArray head = config.tieWordEmbeddings() ? embed : params.get("lm_head.weight");
     this.lmHead = new Projection("lm_head", "lm_head", head, null);
-    float[] freq = Rope.inverseFrequencies(config);
-    this.invFreq = manager.create(freq);
+    this.rotaryTable = new RotaryTable(Rope.inverseFrequencies(config));
     this.attentionScale = (float) Math.pow(config.headDim(), -0.5);
   }
 
@@ -369,12 +368,12 @@ public final class LlamaModel implements AutoCloseable {
       }
       segments = segmentIds.toLongArray();
     }
-    float[] positions = positions(segments, batch, time);
+    int[] positions = positions(segments, batch, time);
     NDArray idArray = inputIds.getDataType() == DataType.INT64 ? inputIds : inputIds.toType(DataType.INT64, false);
     NDArray seg = scope.create(segments, new Shape(batch, time));
 
     NDArray h = embedding(idArray, scope);
-    NDArray[] rotary = rotary(scope.create(positions, new Shape(batch, 1, time, 1)));
+    NDArray[] rotary = rotary(scope, positions, batch, time);
     NDArray mask = trainingMask(seg, scope, batch, time);
     for (DecoderLayer layer : layers) {
       h = trainingLayer(layer, h, rotary, mask, batch, time, training);
@@ -404,8 +403,7 @@ public final class LlamaModel implements AutoCloseable {
   }
 
   private NDArray mlp(DecoderLayer layer, NDArray x, boolean training) {
-    NDArray g = layer.gate.apply(x, training);
-    NDArray act = g.mul(Activation.sigmoid(g));
+    NDArray act = silu(layer.gate.apply(x, training));
     return layer.down.apply(act.mul(layer.up.apply(x, training)), training);
   }
 
@@ -422,8 +420,8 @@ public final class LlamaModel implements AutoCloseable {
   }
 
   /** Rotary position of every token: restarts at 0 where a segment begins; validates contiguity. */
-  private static float[] positions(long[] segments, int batch, int time) {
-    float[] pos = new float[segments.length];
+  private static int[] positions(long[] segments, int batch, int time) {
+    int[] pos = new int[segments.length];
     Set<Long> seen = new HashSet<>();
     for (int b = 0; b < batch; b++) {
       seen.clear();
@@ -503,12 +501,12 @@ public final class LlamaModel implements AutoCloseable {
     int time = tokens.length;
     int start = cache.length();
     try (NDManager step = manager.newSubManager()) {
-      float[] pos = new float[time];
+      int[] pos = new int[time];
       for (int t = 0; t < time; t++) {
         pos[t] = start + t;
       }
       NDArray h = embedding(step.create(ids, new Shape(1, time)), step);
-      NDArray[] rotary = rotary(step.create(pos, new Shape(1, 1, time, 1)));
+      NDArray[] rotary = rotary(step, pos, 1, time);
       NDArray mask = null;
       if (time > 1) {
         NDArray keysAt = step.arange(0, start + time, 1, DataType.INT64).reshape(1, start + time);
@@ -543,12 +541,15 @@ public final class LlamaModel implements AutoCloseable {
     }
     Set<KvCache> distinct = Collections.newSetFromMap(new IdentityHashMap<>());
     int[] starts = new int[batch];
-    float[] pos = new float[batch];
+    int[] pos = new int[batch];
     for (int i = 0; i < batch; i++) {
       KvCache c = caches.get(i);
       if (!distinct.add(c)) {
         throw new IllegalArgumentException("cache " + i + " appears twice in one decode step");
       }
+    }
+    for (int i = 0; i < batch; i++) {
+      KvCache c = caches.get(i);
       c.checkRoom(1);
       starts[i] = c.length();
       pos[i] = c.length();
@@ -556,7 +557,7 @@ public final class LlamaModel implements AutoCloseable {
     long[] ids = toLongs(nextTokens);
     try (NDManager step = manager.newSubManager()) {
       NDArray h = embedding(step.create(ids, new Shape(batch, 1)), step);
-      NDArray[] rotary = rotary(step.create(pos, new Shape(batch, 1, 1, 1)));
+      NDArray[] rotary = rotary(step, pos, batch, 1);
       for (int l = 0; l < layers.length; l++) {
         h = inferenceLayer(l, h, rotary, null, caches, starts, 1, true, step);
       }
@@ -606,8 +607,30 @@ public final class LlamaModel implements AutoCloseable {
     h = h.add(project(layer.o, ctx, perRow, step));
     x = rmsNorm(h, layer.postNorm);
     NDArray g = project(layer.gate, x, perRow, step);
-    NDArray act = g.mul(Activation.sigmoid(g)).mul(project(layer.up, x, perRow, step));
+    NDArray act = (perRow ? siluPerRow(g) : silu(g)).mul(project(layer.up, x, perRow, step));
     return h.add(project(layer.down, act, perRow, step));
+  }
+
+  private static NDArray silu(NDArray g) {
+    return g.mul(Activation.sigmoid(g));
+  }
+
+  /**
+   * SiLU of [B, 1, I] whose rows do not depend on B. libtorch computes a contiguous buffer in vector blocks (at most
+   * 32 floats per step) and the remainder with scalar code; when I is a multiple of 64 every row meets the same code,
+   * otherwise each row is computed on its own.
+   */
+  private static NDArray siluPerRow(NDArray g) {
+    long rows = g.getShape().get(0);
+    if (rows == 1 || g.getShape().get(2) % 64 == 0) {
+      return silu(g);
+    }
+    NDList parts = g.split(rows, 0);
+    NDList out = new NDList((int) rows);
+    for (NDArray part : parts) {
+      out.add(silu(part));
+    }
+    return NDArrays.concat(out, 0);
   }
 
   private static NDArray project(Projection p, NDArray x, boolean perRow, NDManager step) {
@@ -624,10 +647,16 @@ public final class LlamaModel implements AutoCloseable {
     return out;
   }
 
-  /** cos and sin [B, 1, T, D] from float positions [B, 1, T, 1], computed as transformers does, in F32. */
-  private NDArray[] rotary(NDArray positions) {
-    NDArray freqs = positions.mul(invFreq);
-    return new NDArray[] {freqs.cos(), freqs.sin()};
+  /** cos and sin [B, 1, T, D] for the positions [B * T] of each token. */
+  private NDArray[] rotary(NDManager scope, int[] positions, int batch, int time) {
+    int dim = config.headDim();
+    float[] cos = new float[positions.length * dim];
+    float[] sin = new float[positions.length * dim];
+    for (int i = 0; i < positions.length; i++) {
+      rotaryTable.copy(positions[i], cos, sin, i * dim);
+    }
+    Shape shape = new Shape(batch, 1, time, dim);
+    return new NDArray[] {scope.create(cos, shape), scope.create(sin, shape)};
   }
 
   /** {@code x * cos + rotate_half(x) * sin} for x [B, heads, T, D]. */
@@ -639,7 +668,8 @@ public final class LlamaModel implements AutoCloseable {
 
   private NDArray rmsNorm(NDArray x, NDArray weight) {
     NDArray variance = x.square().mean(new int[] {x.getShape().dimension() - 1}, true);
-    return x.mul(variance.add((float) config.rmsNormEps()).pow(-0.5f)).mul(weight);
+    // sqrt and division are exactly rounded in libtorch's vector and scalar code alike (batch-invariant)
+    return x.div(variance.add((float) config.rmsNormEps()).sqrt()).mul(weight);
   }
 
   private long[] toLongs(int[] tokens) {

@@ -23,13 +23,9 @@ final class Projection {
   final String prefix;
   final NDArray weight;
   final NDArray bias;
-  /** {@code weight} transposed and with a leading axis of 1 ([1, in, out]), a view for per-row products. */
-  private final NDArray weightT;
 
   NDArray loraA;
   NDArray loraB;
-  private NDArray loraAT;
-  private NDArray loraBT;
   float loraScaling;
   float loraDropout;
 
@@ -38,7 +34,6 @@ final class Projection {
     this.prefix = prefix;
     this.weight = weight;
     this.bias = bias;
-    this.weightT = leadingView(weight);
   }
 
   long inFeatures() {
@@ -50,25 +45,15 @@ final class Projection {
   }
 
   void attachLora(NDArray a, NDArray b, float scaling, float dropout) {
-    detachLora();
     loraA = a;
     loraB = b;
     loraScaling = scaling;
     loraDropout = dropout;
-    // The views live with the adapter's arrays; they go when the adapter is closed or detached.
-    loraAT = leadingView(a);
-    loraBT = leadingView(b);
   }
 
   void detachLora() {
-    if (loraAT != null && !loraAT.isReleased()) {
-      loraAT.close();
-      loraBT.close();
-    }
     loraA = null;
     loraB = null;
-    loraAT = null;
-    loraBT = null;
   }
 
   /** {@code x [.., in] -> [.., out]} with one GEMM; LoRA dropout only when {@code training}. */
@@ -86,30 +71,31 @@ final class Projection {
 
   /** {@code x [B, 1, in] -> [B, 1, out]}, each row computed on its own (batch-invariant), inference only. */
   NDArray applyPerRow(NDArray x, NDManager scope) {
-    NDArray y = perRow(x, weightT, scope);
+    NDArray y = perRow(x, weight, scope);
     if (bias != null) {
       y = y.add(bias);
     }
     if (loraA == null) {
       return y;
     }
-    NDArray low = perRow(x, loraAT, scope);
-    NDArray up = perRow(low, loraBT, scope);
+    NDArray low = perRow(x, loraA, scope);
+    NDArray up = perRow(low, loraB, scope);
     return y.add(up.mul(loraScaling));
   }
 
-  /** {@code m} transposed with a leading axis of 1, a view in {@code m}'s manager (no copy). */
-  private static NDArray leadingView(NDArray m) {
-    NDArray t = m.transpose();
-    NDArray view = t.expandDims(0);
-    t.close();
-    return view;
-  }
-
-  private static NDArray perRow(NDArray x, NDArray matrixT, NDManager scope) {
-    Shape s = matrixT.getShape();
-    NDArray expanded = matrixT.broadcast(new Shape(x.getShape().get(0), s.get(1), s.get(2)));
-    expanded.attach(scope);
+  /**
+   * {@code x [B, 1, in] @ matrix^T} as B separate row-times-matrix products in one batched matmul: the matrix is
+   * transposed and broadcast to [B, in, out] as views (no copy). The views are made per call, never cached, so that
+   * callers may replace a parameter's storage (for example with {@code NDArray.set}) at any time.
+   */
+  private static NDArray perRow(NDArray x, NDArray matrix, NDManager scope) {
+    Shape s = matrix.getShape();
+    NDArray t = matrix.transpose();
+    t.attach(scope);
+    NDArray expanded = t.broadcast(new Shape(x.getShape().get(0), s.get(1), s.get(0)));
+    if (expanded.getManager() != scope) {
+      expanded.attach(scope);
+    }
     return x.matMul(expanded);
   }
 }
