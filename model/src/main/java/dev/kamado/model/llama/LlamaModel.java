@@ -4,6 +4,7 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDArrays;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.ndarray.types.SparseFormat;
@@ -389,9 +390,11 @@ public final class LlamaModel implements AutoCloseable {
     int dim = config.headDim();
     int group = heads / kvHeads;
     NDArray x = rmsNorm(h, layer.inputNorm);
-    NDArray q = rope(layer.q.apply(x, training).reshape(batch, time, heads, dim).transpose(0, 2, 1, 3), rotary);
-    NDArray k = rope(layer.k.apply(x, training).reshape(batch, time, kvHeads, dim).transpose(0, 2, 1, 3), rotary);
-    NDArray v = layer.v.apply(x, training).reshape(batch, time, kvHeads, dim).transpose(0, 2, 1, 3);
+    // one LoRA dropout mask for the projections that read the same input (q/k/v, then gate/up)
+    NDArray xd = sharedLoraInput(x, training, layer.q, layer.k, layer.v);
+    NDArray q = rope(layer.q.apply(x, xd).reshape(batch, time, heads, dim).transpose(0, 2, 1, 3), rotary);
+    NDArray k = rope(layer.k.apply(x, xd).reshape(batch, time, kvHeads, dim).transpose(0, 2, 1, 3), rotary);
+    NDArray v = layer.v.apply(x, xd).reshape(batch, time, kvHeads, dim).transpose(0, 2, 1, 3);
     NDArray scores = q.reshape(batch, kvHeads, (long) group * time, dim).matMul(k.transpose(0, 1, 3, 2))
         .mul(attentionScale).reshape(batch, heads, time, time).add(mask);
     NDArray probs = scores.softmax(3);
@@ -403,8 +406,20 @@ public final class LlamaModel implements AutoCloseable {
   }
 
   private NDArray mlp(DecoderLayer layer, NDArray x, boolean training) {
-    NDArray act = silu(layer.gate.apply(x, training));
-    return layer.down.apply(act.mul(layer.up.apply(x, training)), training);
+    NDArray xd = sharedLoraInput(x, training, layer.gate, layer.up);
+    NDArray act = silu(layer.gate.apply(x, xd));
+    return layer.down.apply(act.mul(layer.up.apply(x, xd)), training);
+  }
+
+  /** x after LoRA dropout, computed once for all of {@code readers} that need it, or x. */
+  private static NDArray sharedLoraInput(NDArray x, boolean training, Projection... readers) {
+    for (Projection p : readers) {
+      NDArray in = p.loraInput(x, training);
+      if (in != x) {
+        return in;
+      }
+    }
+    return x;
   }
 
   /** Additive mask [B, 1, T, T]: 0 where a query may attend a key, a huge negative number elsewhere. */
@@ -518,7 +533,7 @@ public final class LlamaModel implements AutoCloseable {
       for (int l = 0; l < layers.length; l++) {
         h = inferenceLayer(l, h, rotary, mask, caches, starts, time, false, step);
       }
-      NDArray last = h.get(":, -1:, :");
+      NDArray last = time == 1 ? h : h.get(new NDIndex().addAllDim().addSliceDim(time - 1, time).addAllDim());
       NDArray logits = lmHead.apply(rmsNorm(last, finalNorm), false);
       float[] out = logits.toFloatArray();
       cache.advance(time);
@@ -591,10 +606,12 @@ public final class LlamaModel implements AutoCloseable {
     for (int i = 0; i < batch; i++) {
       KvCache cache = caches.get(i);
       int length = starts[i] + time;
-      cache.write(index, k.get(i), v.get(i));
+      NDArray qi = batch == 1 ? q : q.get(i);
+      cache.write(index, batch == 1 ? k.reshape(kvHeads, time, dim) : k.get(i),
+          batch == 1 ? v.reshape(kvHeads, time, dim) : v.get(i));
       NDArray keys = cache.keys(index, length, step);
       NDArray values = cache.values(index, length, step);
-      NDArray scores = q.get(i).reshape(kvHeads, (long) group * time, dim).matMul(keys.transpose(0, 2, 1))
+      NDArray scores = qi.reshape(kvHeads, (long) group * time, dim).matMul(keys.transpose(0, 2, 1))
           .mul(attentionScale);
       if (mask != null) {
         scores = scores.reshape(kvHeads, group, time, length).add(mask).reshape(kvHeads, (long) group * time, length);

@@ -1,8 +1,9 @@
 package dev.kamado.model.llama;
 
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDArrays;
+import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
-import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.core.Linear;
 import ai.djl.nn.norm.Dropout;
 
@@ -11,9 +12,8 @@ import ai.djl.nn.norm.Dropout;
  * ({@code + scaling * B(A(dropout(x)))}, as PEFT computes it).
  *
  * <p>Two ways to compute it: {@link #apply} uses one fused libtorch {@code linear} (a GEMM over all rows, used for
- * training and prefill), {@link #applyPerRow} multiplies every row separately inside one batched matmul, so that a
- * row's result never depends on how many other rows there are (batch-invariant decoding; a single GEMM over several
- * rows picks other kernels than a single row and changes the last bits).
+ * training and prefill), {@link #applyPerRow} runs one {@code linear} per row, so that a row's result never depends
+ * on how many other rows there are (batch-invariant decoding).
  */
 final class Projection {
 
@@ -58,44 +58,53 @@ final class Projection {
 
   /** {@code x [.., in] -> [.., out]} with one GEMM; LoRA dropout only when {@code training}. */
   NDArray apply(NDArray x, boolean training) {
+    return apply(x, loraInput(x, training));
+  }
+
+  /**
+   * {@code x [.., in] -> [.., out]} with one GEMM, the LoRA update (if any) computed from {@code loraInput} (x after
+   * LoRA dropout, possibly shared with the other projections that read the same x).
+   */
+  NDArray apply(NDArray x, NDArray loraInput) {
     NDArray y = bias == null ? Linear.linear(x, weight).singletonOrThrow()
         : Linear.linear(x, weight, bias).singletonOrThrow();
     if (loraA == null) {
       return y;
     }
-    NDArray in = training && loraDropout > 0 ? Dropout.dropout(x, loraDropout, true).singletonOrThrow() : x;
-    NDArray low = Linear.linear(in, loraA).singletonOrThrow();
-    NDArray up = Linear.linear(low, loraB).singletonOrThrow();
-    return y.add(up.mul(loraScaling));
+    // scaling applied to the r-wide inner result: B((A x) s) = s B(A x), with r multiplications per token, not out
+    NDArray low = Linear.linear(loraInput, loraA).singletonOrThrow().mul(loraScaling);
+    return y.add(Linear.linear(low, loraB).singletonOrThrow());
   }
 
-  /** {@code x [B, 1, in] -> [B, 1, out]}, each row computed on its own (batch-invariant), inference only. */
-  NDArray applyPerRow(NDArray x, NDManager scope) {
-    NDArray y = perRow(x, weight, scope);
-    if (bias != null) {
-      y = y.add(bias);
-    }
-    if (loraA == null) {
-      return y;
-    }
-    NDArray low = perRow(x, loraA, scope);
-    NDArray up = perRow(low, loraB, scope);
-    return y.add(up.mul(loraScaling));
+  /** x after LoRA dropout when this projection has an adapter with dropout and {@code training}, else x. */
+  NDArray loraInput(NDArray x, boolean training) {
+    return loraA != null && training && loraDropout > 0
+        ? Dropout.dropout(x, loraDropout, true).singletonOrThrow() : x;
   }
 
   /**
-   * {@code x [B, 1, in] @ matrix^T} as B separate row-times-matrix products in one batched matmul: the matrix is
-   * transposed and broadcast to [B, in, out] as views (no copy). The views are made per call, never cached, so that
-   * callers may replace a parameter's storage (for example with {@code NDArray.set}) at any time.
+   * {@code x [B, 1, in] -> [B, 1, out]}, inference only, batch-invariant: every row goes through its own libtorch
+   * {@code linear} of one row (the call a single sequence makes), so a row's result never depends on B. (One GEMM over
+   * B rows picks other kernels than one row and changes the last bits; measured with libtorch 2.7.1.)
    */
-  private static NDArray perRow(NDArray x, NDArray matrix, NDManager scope) {
-    Shape s = matrix.getShape();
-    NDArray t = matrix.transpose();
-    t.attach(scope);
-    NDArray expanded = t.broadcast(new Shape(x.getShape().get(0), s.get(1), s.get(0)));
-    if (expanded.getManager() != scope) {
-      expanded.attach(scope);
+  NDArray applyPerRow(NDArray x, NDManager scope) {
+    long rows = x.getShape().get(0);
+    if (rows == 1) {
+      return apply(x, x);
     }
-    return x.matMul(expanded);
+    // rows of a [B, 1, in] buffer start at multiples of in floats; copy them when that breaks 64-byte alignment, so
+    // that every row meets the kernels exactly as a freshly allocated single row does
+    boolean aligned = x.getShape().get(2) % 16 == 0;
+    NDList parts = x.split(rows, 0);
+    NDList out = new NDList((int) rows);
+    for (NDArray row : parts) {
+      NDArray r = aligned ? row : row.duplicate();
+      out.add(apply(r, r));
+    }
+    NDArray y = NDArrays.concat(out, 0);
+    if (y.getManager() != scope) {
+      y.attach(scope);
+    }
+    return y;
   }
 }

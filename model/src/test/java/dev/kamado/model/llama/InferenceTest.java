@@ -51,7 +51,7 @@ class InferenceTest {
   }
 
   @ParameterizedTest(name = "intermediate_size {0}")
-  @ValueSource(ints = {48, 128})
+  @ValueSource(ints = {40, 48, 128})
   void decodeIsBatchInvariantBitwise(int intermediate) {
     try (LlamaModel model = TinyModels.model(root, TinyModels.config("qwen2", true, intermediate), 23)) {
       LoraAdapter lora = LoraAdapter.create(model, new LoraConfig(4, 8, 0, List.of("q_proj", "o_proj", "up_proj")),

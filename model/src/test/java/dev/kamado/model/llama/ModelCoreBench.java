@@ -19,7 +19,8 @@ import org.junit.jupiter.api.io.TempDir;
  * Model-core speed against Python transformers on the same model, both with one torch thread, measured in the same
  * run (run with {@code -Pbench}): training tokens/s (forward + loss + backward; full and LoRA) and single-stream
  * greedy decode tokens/s (prefill + KV-cache decode vs {@code generate}). Prints the figures and ratios; targets are
- * >= 0.9x for training and >= 1.0x for decode. Model size: system properties {@code kamado.bench.hidden} (256),
+ * >= 0.9x for training and >= 1.0x for decode. Each figure is the fastest of several runs on both sides (the machine
+ * may be shared). Model size: system properties {@code kamado.bench.hidden} (256),
  * {@code kamado.bench.layers} (4), {@code kamado.bench.intermediate} (768), {@code kamado.bench.vocab} (4096).
  */
 class ModelCoreBench {
@@ -104,24 +105,25 @@ class ModelCoreBench {
     for (int i = 0; i < ids.length; i++) {
       labels[i] = (i + 1) % SEQ == 0 ? -100 : ids[i + 1];
     }
-    long start = 0;
+    long best = Long.MAX_VALUE;
     for (int step = -2; step < STEPS; step++) {
-      if (step == 0) {
-        start = System.nanoTime();
-      }
+      long start = System.nanoTime();
       try (NDManager s = root.newSubManager(); GradientCollector gc = Engine.getInstance().newGradientCollector()) {
         NDArray x = s.create(ids, new Shape(BATCH, SEQ));
         NDArray y = s.create(labels, new Shape(BATCH, SEQ));
         gc.backward(LlamaModel.causalLmLoss(llama.forward(x, null, true), y));
       }
+      if (step >= 0) {
+        best = Math.min(best, System.nanoTime() - start);
+      }
     }
-    double secs = (System.nanoTime() - start) / 1e9;
+    double secs = best / 1e9;
     llama.parameters().values().forEach(p -> p.setRequiresGradient(false));
     if (lora != null) {
       lora.parameters().values().forEach(p -> p.setRequiresGradient(false));
       llama.detach();
     }
-    return (double) BATCH * SEQ * STEPS / secs;
+    return (double) BATCH * SEQ / secs;
   }
 
   private static double batchedDecode(LlamaModel llama, int[] prompt, int streams) {
