@@ -356,7 +356,8 @@ public final class LlamaModel implements AutoCloseable {
     }
     int batch = Math.toIntExact(shape.get(0));
     int time = Math.toIntExact(shape.get(1));
-    long[] ids = inputIds.toLongArray();
+    NDArray idArray = inputIds.getDataType() == DataType.INT64 ? inputIds : inputIds.toType(DataType.INT64, false);
+    long[] ids = idArray.toLongArray();
     checkTokens(ids);
     long[] segments;
     if (segmentIds == null) {
@@ -367,10 +368,10 @@ public final class LlamaModel implements AutoCloseable {
         throw new IllegalArgumentException("segmentIds shape " + segmentIds.getShape() + " differs from inputIds shape "
             + shape);
       }
-      segments = segmentIds.toLongArray();
+      segments = segmentIds.getDataType() == DataType.INT64 ? segmentIds.toLongArray()
+          : segmentIds.toType(DataType.INT64, false).toLongArray();
     }
     int[] positions = positions(segments, batch, time);
-    NDArray idArray = inputIds.getDataType() == DataType.INT64 ? inputIds : inputIds.toType(DataType.INT64, false);
     NDArray seg = scope.create(segments, new Shape(batch, time));
 
     NDArray h = embedding(idArray, scope);

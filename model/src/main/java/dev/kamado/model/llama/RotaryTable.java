@@ -23,7 +23,7 @@ final class RotaryTable {
   }
 
   /** Copies cos and sin of {@code position} into {@code cosOut} and {@code sinOut} at {@code offset}. */
-  void copy(int position, float[] cosOut, float[] sinOut, int offset) {
+  synchronized void copy(int position, float[] cosOut, float[] sinOut, int offset) {
     if (position >= positions) {
       grow(position + 1);
     }
