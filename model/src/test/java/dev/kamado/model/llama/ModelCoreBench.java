@@ -30,6 +30,7 @@ class ModelCoreBench {
   private static final int STEPS = 10;
   private static final int PROMPT = 32;
   private static final int NEW_TOKENS = 64;
+  private static final int ROUNDS = Integer.getInteger("kamado.bench.rounds", 3);
 
   @TempDir
   Path work;
@@ -44,47 +45,58 @@ class ModelCoreBench {
         "--heads", "4", "--kv-heads", "2",
         "--intermediate", Integer.getInteger("kamado.bench.intermediate", 768).toString(),
         "--vocab", Integer.getInteger("kamado.bench.vocab", 4096).toString(), "--init-std", "0.02"));
-    Path out = work.resolve("baseline.json");
-    ref.run("bench_baseline.py", List.of("--model", model.toString(), "--out", out.toString(),
-        "--batch", "" + BATCH, "--seq", "" + SEQ, "--steps", "" + STEPS, "--prompt-len", "" + PROMPT,
-        "--new-tokens", "" + NEW_TOKENS, "--threads", "1"));
-    JsonNode base = new ObjectMapper().readTree(out.toFile());
-
+    // Python and Java take turns, ROUNDS times, and each side keeps its best figure: the machine may be shared, and
+    // turns expose both sides to the same spells of load.
+    double pyFull = 0;
+    double pyLora = 0;
+    double pyDecode = 0;
+    double full = 0;
+    double withLora = 0;
+    double decode = 0;
+    double batched = 0;
+    boolean same = true;
+    JsonNode d = null;
     try (NDManager root = Engines.pytorch().newBaseManager(); LlamaModel llama = LlamaModel.load(model, root)) {
-      double full = train(llama, root, null);
       LoraAdapter lora = LoraAdapter.create(llama, new LoraConfig(8, 16, 0.05, List.of("q_proj", "k_proj",
           "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj")), 1);
-      double withLora = train(llama, root, lora);
-      JsonNode d = base.get("decode");
-      int[] prompt = new int[PROMPT];
-      for (int i = 0; i < PROMPT; i++) {
-        prompt[i] = d.get("prompt_ids").get(i).asInt();
+      for (int round = 0; round < ROUNDS; round++) {
+        Path out = work.resolve("baseline-" + round + ".json");
+        ref.run("bench_baseline.py", List.of("--model", model.toString(), "--out", out.toString(),
+            "--batch", "" + BATCH, "--seq", "" + SEQ, "--steps", "" + STEPS, "--prompt-len", "" + PROMPT,
+            "--new-tokens", "" + NEW_TOKENS, "--threads", "1"));
+        JsonNode base = new ObjectMapper().readTree(out.toFile());
+        d = base.get("decode");
+        pyFull = Math.max(pyFull, base.get("train_full").get("tokens_per_s").asDouble());
+        pyLora = Math.max(pyLora, base.get("train_lora").get("tokens_per_s").asDouble());
+        pyDecode = Math.max(pyDecode, d.get("new_tokens_per_s").asDouble());
+
+        full = Math.max(full, train(llama, root, null));
+        withLora = Math.max(withLora, train(llama, root, lora));
+        int[] prompt = new int[PROMPT];
+        for (int i = 0; i < PROMPT; i++) {
+          prompt[i] = d.get("prompt_ids").get(i).asInt();
+        }
+        for (int run = 0; run < 5; run++) {
+          long start = System.nanoTime();
+          int[] ids = ReferenceCheckIT.greedy(llama, prompt, NEW_TOKENS);
+          double secs = (System.nanoTime() - start) / 1e9;
+          decode = Math.max(decode, NEW_TOKENS / secs);
+          for (int i = 0; i < NEW_TOKENS; i++) {
+            same &= ids[i] == d.get("greedy_ids").get(i).asInt();
+          }
+        }
+        batched = Math.max(batched, batchedDecode(llama, prompt, 8));
       }
-      int[] ids = new int[NEW_TOKENS];
-      double decode = 0;
-      for (int run = 0; run < 5; run++) {
-        long start = System.nanoTime();
-        ids = ReferenceCheckIT.greedy(llama, prompt, NEW_TOKENS);
-        double secs = (System.nanoTime() - start) / 1e9;
-        decode = Math.max(decode, NEW_TOKENS / secs);
-      }
-      boolean same = true;
-      for (int i = 0; i < NEW_TOKENS; i++) {
-        same &= ids[i] == d.get("greedy_ids").get(i).asInt();
-      }
-      double batched = batchedDecode(llama, prompt, 8);
-      double pyFull = base.get("train_full").get("tokens_per_s").asDouble();
-      double pyLora = base.get("train_lora").get("tokens_per_s").asDouble();
-      double pyDecode = d.get("new_tokens_per_s").asDouble();
-      System.out.printf("%nmodel-core bench (1 thread, batch %d x seq %d, %s)%n", BATCH, SEQ, llama.config());
-      System.out.printf("  train full : kamado %8.1f tok/s  transformers %8.1f tok/s  ratio %.2f (target >= 0.9)%n",
-          full, pyFull, full / pyFull);
-      System.out.printf("  train lora : kamado %8.1f tok/s  transformers %8.1f tok/s  ratio %.2f (target >= 0.9)%n",
-          withLora, pyLora, withLora / pyLora);
-      System.out.printf("  decode x1  : kamado %8.1f tok/s  transformers %8.1f tok/s  ratio %.2f (target >= 1.0); "
-          + "same greedy ids: %s%n", decode, pyDecode, decode / pyDecode, same);
-      System.out.printf("  decode x8  : kamado %8.1f tok/s (8 streams, batch-invariant)%n", batched);
+      System.out.printf("%nmodel-core bench (1 thread, batch %d x seq %d, best of %d alternating rounds, %s)%n",
+          BATCH, SEQ, ROUNDS, llama.config());
     }
+    System.out.printf("  train full : kamado %8.1f tok/s  transformers %8.1f tok/s  ratio %.2f (target >= 0.9)%n",
+        full, pyFull, full / pyFull);
+    System.out.printf("  train lora : kamado %8.1f tok/s  transformers %8.1f tok/s  ratio %.2f (target >= 0.9)%n",
+        withLora, pyLora, withLora / pyLora);
+    System.out.printf("  decode x1  : kamado %8.1f tok/s  transformers %8.1f tok/s  ratio %.2f (target >= 1.0); "
+        + "same greedy ids: %s%n", decode, pyDecode, decode / pyDecode, same);
+    System.out.printf("  decode x8  : kamado %8.1f tok/s (8 streams, batch-invariant)%n", batched);
   }
 
   private static double train(LlamaModel llama, NDManager root, LoraAdapter lora) {
@@ -126,7 +138,8 @@ class ModelCoreBench {
     return (double) BATCH * SEQ / secs;
   }
 
-  private static double batchedDecode(LlamaModel llama, int[] prompt, int streams) {
+  private static double batchedDecode(LlamaModel llama, int[] prompt0, int streams) {
+    int[] prompt = prompt0.clone();
     List<KvCache> caches = new ArrayList<>();
     try {
       int[] next = new int[streams];

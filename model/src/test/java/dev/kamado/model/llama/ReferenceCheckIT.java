@@ -78,6 +78,13 @@ class ReferenceCheckIT {
   }
 
   @Test
+  void tiedLlamaWithLlama3RopeScalingMatchesTransformers() throws Exception {
+    Path model = makeModel("llama", "llama3-rope", "--seed", "6", "--tied", "--rope-llama3", "--rope-theta",
+        "500000");
+    checkModel(model);
+  }
+
+  @Test
   void bf16Qwen2MatchesTransformers() throws Exception {
     Path model = makeModel("qwen2", "qwen2-bf16", "--seed", "4", "--dtype", "bfloat16");
     checkModel(model);
