@@ -126,4 +126,15 @@ class LoraAdapterTest {
     }
     assertThatThrownBy(() -> new LoraConfig(0, 8, 0, List.of("q_proj"))).hasMessageContaining("r (LoRA rank)");
   }
+
+  @Test
+  void attachRefusesAnAdapterOfAnotherShape() {
+    try (LlamaModel small = TinyModels.model(root, "llama", false, 36);
+        LlamaModel wide = TinyModels.model(root, TinyModels.config("llama", false, 64), 37)) {
+      LoraAdapter lora = LoraAdapter.create(wide, new LoraConfig(2, 4, 0, List.of("up_proj")), 1);
+      assertThatThrownBy(() -> small.attach(lora)).isInstanceOf(IllegalArgumentException.class)
+          .hasMessageContaining("LoRA adapter's up_proj is [64, 32], the model's [48, 32]");
+      assertThat(small.attached()).isNull();
+    }
+  }
 }
