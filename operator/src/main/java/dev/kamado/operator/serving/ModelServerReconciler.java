@@ -132,7 +132,7 @@ public class ModelServerReconciler implements Reconciler<ModelServer> {
     int current = status.getDesiredReplicas() != null ? status.getDesiredReplicas()
         : deployment != null && deployment.getSpec().getReplicas() != null ? deployment.getSpec().getReplicas()
         : settings.minReplicas();
-    int desired = autoscale(server, settings, current, deployment, pods, now, client);
+    int desired = autoscale(server, settings, current, pods, now, client);
 
     applySecondaries(client, server, desired);
     if (target != null) {
@@ -148,8 +148,8 @@ public class ModelServerReconciler implements Reconciler<ModelServer> {
   }
 
   /** Decides the replica count (and records the autoscaler's figures in status). */
-  private int autoscale(ModelServer server, ScalingSettings settings, int current, Deployment deployment,
-      List<Pod> pods, Instant now, KubernetesClient client) {
+  private int autoscale(ModelServer server, ScalingSettings settings, int current, List<Pod> pods, Instant now,
+      KubernetesClient client) {
     ModelServerSpec spec = server.getSpec();
     ModelServerStatus status = server.getStatus();
     AutoscalerStatus auto = status.getAutoscaler() == null ? new AutoscalerStatus() : status.getAutoscaler();
@@ -180,10 +180,8 @@ public class ModelServerReconciler implements Reconciler<ModelServer> {
         .filter(p -> p.getStatus().getPodIP() != null)
         .map(p -> new ServerPod(p.getMetadata().getName(), p.getMetadata().getUid(), p.getStatus().getPodIP()))
         .toList();
-    MetricsReading reading = deployment == null
-        ? new MetricsReading.Missing("none", "no Deployment yet")
-        : metrics.read(server.getMetadata().getNamespace(), server.getMetadata().getName(), ServerResources.PORT,
-            ready);
+    MetricsReading reading = metrics.read(server.getMetadata().getNamespace(), server.getMetadata().getName(),
+        ServerResources.PORT, ready);
     ScalingDecision decision = ScalingPolicy.decide(settings, current, reading, window(auto), now);
 
     auto.setSource(reading.source());
