@@ -155,8 +155,8 @@ class ServerResourcesTest {
       assertThat(m.getMountPath()).isEqualTo("/etc/kamado/schema");
       assertThat(m.getReadOnly()).isTrue();
     });
-    assertThat(d.getSpec().getTemplate().getSpec().getVolumes()).anySatisfy(v ->
-        assertThat(v.getConfigMap().getName()).isEqualTo("triage-schema"));
+    assertThat(d.getSpec().getTemplate().getSpec().getVolumes()).filteredOn(v -> v.getConfigMap() != null)
+        .singleElement().satisfies(v -> assertThat(v.getConfigMap().getName()).isEqualTo("triage-schema"));
     assertThat(ServerResources.schemaConfigMap(server).getData()).containsEntry("schema.json", "{\"type\":\"object\"}");
     assertThat(env(c)).containsEntry("KAMADO_SERVER_MODEL_NAME", "triage")
         .containsEntry("KAMADO_SERVER_MAX_TOKENS", "256")
