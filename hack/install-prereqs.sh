@@ -4,6 +4,7 @@
 #   - Go 1.26+ (only to build the local control plane; Debian's golang package when missing or too old is
 #     not enough for Kubernetes 1.36, so a missing Go is reported rather than guessed at)
 #   - openssl, curl (certificates and health checks of the local control plane)
+#   - prometheus (Debian package, ~19 MB): the token-autoscaling tests start it on loopback; they skip without it
 # Run as root (CI) or with sudo available. Prints what it did on stderr.
 set -euo pipefail
 
@@ -21,6 +22,7 @@ if ! have javac; then missing+=(openjdk-17-jdk-headless); fi
 if ! have mvn; then missing+=(maven); fi
 if ! have openssl; then missing+=(openssl); fi
 if ! have curl; then missing+=(curl); fi
+if ! have prometheus; then missing+=(prometheus); fi
 
 if [ ${#missing[@]} -gt 0 ]; then
   log "installing Debian packages: ${missing[*]}"

@@ -40,6 +40,7 @@ import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.format.DateTimeParseException;
+import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -74,8 +75,13 @@ public class ModelServerReconciler implements Reconciler<ModelServer> {
   private final Duration interval;
   /** Per ModelServer uid: hash of the Service, ConfigMap, PDB and ServiceMonitor last applied. */
   private final Map<String, String> appliedSecondaries = new ConcurrentHashMap<>();
-  /** Per ModelServer uid: when its figures were last read, so that watch events do not read them more often. */
-  private final Map<String, Instant> lastReading = new ConcurrentHashMap<>();
+  /**
+   * Per ModelServer uid: the last decision. Status carries the same across restarts, but the informer cache may hand
+   * the next reconciliation a status from before the last patch; this keeps a decision from being taken twice.
+   */
+  private final Map<String, Decided> decided = new ConcurrentHashMap<>();
+
+  private record Decided(Instant readAt, int desiredReplicas, List<Recommendation> window) {}
   private volatile Instant serviceMonitorCheckedAt;
   private volatile boolean serviceMonitorsExist;
 
@@ -169,20 +175,27 @@ public class ModelServerReconciler implements Reconciler<ModelServer> {
       return desired;
     }
     String uid = server.getMetadata().getUid();
-    Instant last = lastReading.get(uid);
-    // Watch events (pods becoming ready, status patches) come more often than readings are due.
-    if (last != null && Duration.between(last, now).compareTo(interval.multipliedBy(4).dividedBy(5)) < 0
-        && status.getDesiredReplicas() != null) {
-      return settings.bound(current);
+    List<Recommendation> window = window(auto);
+    Decided last = decided.get(uid);
+    Instant statusRead = parseTime(auto.getLastReadTime());
+    if (last != null && (statusRead == null || last.readAt().truncatedTo(ChronoUnit.SECONDS).isAfter(statusRead))) {
+      // The cached status predates the last decision.
+      current = last.desiredReplicas();
+      window = last.window();
     }
-    lastReading.put(uid, now);
+    // Watch events (pods becoming ready, status patches) come more often than readings are due.
+    if (last != null && Duration.between(last.readAt(), now).compareTo(interval.multipliedBy(4).dividedBy(5)) < 0) {
+      auto.setDesiredReplicas(current);
+      return current;
+    }
     List<ServerPod> ready = pods.stream().filter(ServingStatus::isReady)
         .filter(p -> p.getStatus().getPodIP() != null)
         .map(p -> new ServerPod(p.getMetadata().getName(), p.getMetadata().getUid(), p.getStatus().getPodIP()))
         .toList();
     MetricsReading reading = metrics.read(server.getMetadata().getNamespace(), server.getMetadata().getName(),
         ServerResources.PORT, ready);
-    ScalingDecision decision = ScalingPolicy.decide(settings, current, reading, window(auto), now);
+    ScalingDecision decision = ScalingPolicy.decide(settings, current, reading, window, now);
+    decided.put(uid, new Decided(now, decision.desiredReplicas(), decision.recommendations()));
 
     auto.setSource(reading.source());
     if (reading instanceof MetricsReading.Figures f) {
@@ -300,6 +313,14 @@ public class ModelServerReconciler implements Reconciler<ModelServer> {
       }
     }
     return window;
+  }
+
+  private static Instant parseTime(String rfc3339) {
+    try {
+      return rfc3339 == null ? null : Instant.parse(rfc3339);
+    } catch (DateTimeParseException e) {
+      return null;
+    }
   }
 
   private static Double round(double v) {
