@@ -88,9 +88,9 @@ public final class PodMetricsScraper implements MetricsSource {
     return new MetricsReading.Figures(SOURCE, tokensPerSecond, waiting, read, readyPods.size());
   }
 
-  /** Forgets the previous scrapes of a ModelServer that was deleted. */
-  public void forget(String namespace, String server) {
-    previous.remove(namespace + "/" + server);
+  @Override
+  public void retain(Set<String> servers) {
+    previous.keySet().retainAll(servers);
   }
 
   private CompletableFuture<Scrape> scrape(ServerPod pod, int port) {

@@ -83,6 +83,7 @@ public class ModelServerReconciler implements Reconciler<ModelServer> {
 
   private record Decided(Instant readAt, int desiredReplicas, List<Recommendation> window) {}
   private volatile Instant serviceMonitorCheckedAt;
+  private volatile Instant prunedAt;
   private volatile boolean serviceMonitorsExist;
 
   public ModelServerReconciler(OperatorConfig config, Clock clock, MetricsSource metrics, Duration interval) {
@@ -121,6 +122,7 @@ public class ModelServerReconciler implements Reconciler<ModelServer> {
     KubernetesClient client = context.getClient();
     String namespace = server.getMetadata().getNamespace();
     Instant now = clock.instant();
+    pruneForgotten(context, now);
 
     FineTuneJob job = spec.getModel().getFineTuneJobRef() == null ? null
         : client.resources(FineTuneJob.class).inNamespace(namespace)
@@ -263,6 +265,24 @@ public class ModelServerReconciler implements Reconciler<ModelServer> {
           .resource(sm).fieldManager(FIELD_MANAGER).forceConflicts().serverSideApply();
     }
     appliedSecondaries.put(uid, hash);
+  }
+
+  /** Drops what is remembered of ModelServers that no longer exist (now and then, not on every reconciliation). */
+  private void pruneForgotten(Context<ModelServer> context, Instant now) {
+    Instant last = prunedAt;
+    if (last != null && Duration.between(last, now).compareTo(CRD_RECHECK) < 0) {
+      return;
+    }
+    prunedAt = now;
+    Set<String> uids = new java.util.HashSet<>();
+    Set<String> names = new java.util.HashSet<>();
+    context.getPrimaryCache().list().forEach(s -> {
+      uids.add(s.getMetadata().getUid());
+      names.add(s.getMetadata().getNamespace() + "/" + s.getMetadata().getName());
+    });
+    decided.keySet().retainAll(uids);
+    appliedSecondaries.keySet().retainAll(uids);
+    metrics.retain(names);
   }
 
   private boolean serviceMonitorsExist(KubernetesClient client) {

@@ -283,22 +283,23 @@ public final class ServerResources {
     GenerationDefaults gen = Objects.requireNonNullElseGet(spec.getGeneration(), GenerationDefaults::new);
     EngineSettings engine = Objects.requireNonNullElseGet(spec.getEngine(), EngineSettings::new);
     List<EnvVar> env = new ArrayList<>();
-    add(env, "KAMADO_SERVER_MODEL_NAME", server.getMetadata().getName());
-    add(env, "KAMADO_SERVER_MAX_TOKENS", gen.getMaxTokens());
-    add(env, "KAMADO_SERVER_TEMPERATURE", gen.getTemperature());
-    add(env, "KAMADO_SERVER_TOP_P", gen.getTopP());
+    // Names follow the server's rule: flag --some-option is KAMADO_SERVER_SOME_OPTION.
+    add(env, "KAMADO_SERVER_SERVED_MODEL_NAME", server.getMetadata().getName());
+    add(env, "KAMADO_SERVER_DEFAULT_MAX_TOKENS", gen.getMaxTokens());
+    add(env, "KAMADO_SERVER_DEFAULT_TEMPERATURE", gen.getTemperature());
+    add(env, "KAMADO_SERVER_DEFAULT_TOP_P", gen.getTopP());
     if (gen.getStop() != null && !gen.getStop().isEmpty()) {
       try {
-        add(env, "KAMADO_SERVER_STOP", JSON.writeValueAsString(gen.getStop()));
+        add(env, "KAMADO_SERVER_DEFAULT_STOP", JSON.writeValueAsString(gen.getStop()));
       } catch (JsonProcessingException e) {
         throw new IllegalStateException(e);
       }
     }
-    add(env, "KAMADO_SERVER_MAX_BATCH_SIZE", engine.getMaxBatchSize());
-    add(env, "KAMADO_SERVER_MAX_WAITING_REQUESTS", engine.getMaxWaitingRequests());
-    add(env, "KAMADO_SERVER_MAX_CONTEXT_LENGTH", engine.getMaxContextLength());
+    add(env, "KAMADO_SERVER_MAX_RUNNING", engine.getMaxBatchSize());
+    add(env, "KAMADO_SERVER_MAX_WAITING", engine.getMaxWaitingRequests());
+    add(env, "KAMADO_SERVER_MAX_MODEL_LEN", engine.getMaxContextLength());
     // Stop taking requests at SIGTERM, then finish those in flight within the grace period, keeping a margin.
-    add(env, "KAMADO_SERVER_DRAIN_SECONDS", Math.max(0, graceSeconds - 5));
+    add(env, "KAMADO_SERVER_GRACE_PERIOD", Math.max(0, graceSeconds - 5) + "s");
     add(env, "HOME", "/tmp");
     return env;
   }

@@ -159,7 +159,7 @@ class ModelServerE2E {
     assertThat(c.getReadinessProbe().getHttpGet().getPath()).isEqualTo("/readyz");
     assertThat(c.getLivenessProbe().getHttpGet().getPath()).isEqualTo("/healthz");
     assertThat(c.getEnv()).anySatisfy(e -> {
-      assertThat(e.getName()).isEqualTo("KAMADO_SERVER_MAX_TOKENS");
+      assertThat(e.getName()).isEqualTo("KAMADO_SERVER_DEFAULT_MAX_TOKENS");
       assertThat(e.getValue()).isEqualTo("128");
     });
     assertThat(pod.getVolumes()).anySatisfy(v -> {

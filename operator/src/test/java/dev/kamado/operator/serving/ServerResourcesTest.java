@@ -57,7 +57,7 @@ class ServerResourcesTest {
     assertThat(d.getSpec().getStrategy().getRollingUpdate().getMaxSurge().getIntVal()).isEqualTo(2);
     assertThat(d.getSpec().getProgressDeadlineSeconds()).isEqualTo(600);
     assertThat(d.getSpec().getTemplate().getSpec().getTerminationGracePeriodSeconds()).isEqualTo(120L);
-    assertThat(env(container(d))).containsEntry("KAMADO_SERVER_DRAIN_SECONDS", "115");
+    assertThat(env(container(d))).containsEntry("KAMADO_SERVER_GRACE_PERIOD", "115s");
     // The startup probe waits for the model to load for up to the progress deadline.
     assertThat(container(d).getStartupProbe().getFailureThreshold() * container(d).getStartupProbe()
         .getPeriodSeconds()).isGreaterThanOrEqualTo(600);
@@ -158,13 +158,13 @@ class ServerResourcesTest {
     assertThat(d.getSpec().getTemplate().getSpec().getVolumes()).filteredOn(v -> v.getConfigMap() != null)
         .singleElement().satisfies(v -> assertThat(v.getConfigMap().getName()).isEqualTo("triage-schema"));
     assertThat(ServerResources.schemaConfigMap(server).getData()).containsEntry("schema.json", "{\"type\":\"object\"}");
-    assertThat(env(c)).containsEntry("KAMADO_SERVER_MODEL_NAME", "triage")
-        .containsEntry("KAMADO_SERVER_MAX_TOKENS", "256")
-        .containsEntry("KAMADO_SERVER_TEMPERATURE", "0.0")
-        .containsEntry("KAMADO_SERVER_TOP_P", "0.9")
-        .containsEntry("KAMADO_SERVER_STOP", "[\"\\n\\n\",\"END\"]")
-        .containsEntry("KAMADO_SERVER_MAX_BATCH_SIZE", "32")
-        .containsEntry("KAMADO_SERVER_MAX_WAITING_REQUESTS", "100");
+    assertThat(env(c)).containsEntry("KAMADO_SERVER_SERVED_MODEL_NAME", "triage")
+        .containsEntry("KAMADO_SERVER_DEFAULT_MAX_TOKENS", "256")
+        .containsEntry("KAMADO_SERVER_DEFAULT_TEMPERATURE", "0.0")
+        .containsEntry("KAMADO_SERVER_DEFAULT_TOP_P", "0.9")
+        .containsEntry("KAMADO_SERVER_DEFAULT_STOP", "[\"\\n\\n\",\"END\"]")
+        .containsEntry("KAMADO_SERVER_MAX_RUNNING", "32")
+        .containsEntry("KAMADO_SERVER_MAX_WAITING", "100");
     // A schema change rolls the pods: the template carries the schema's hash.
     String before = d.getSpec().getTemplate().getMetadata().getAnnotations().get(
         ServerResources.SCHEMA_HASH_ANNOTATION);
