@@ -31,6 +31,7 @@ import io.fabric8.kubernetes.api.model.PersistentVolumeClaimBuilder;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.Quantity;
 import io.fabric8.kubernetes.api.model.Service;
+import io.fabric8.kubernetes.api.model.apiextensions.v1.CustomResourceDefinitionBuilder;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.dsl.base.PatchContext;
@@ -317,6 +318,47 @@ class ModelServerE2E {
     assertThat(scaled.getStatus().getAutoscaler().getSource()).isEqualTo("external");
     assertThat(admin.apps().deployments().inNamespace(namespace).withName("triage").get().getSpec().getReplicas())
         .isEqualTo(4);
+  }
+
+  @Test
+  void aServiceMonitorIsCreatedOnlyWhereThePrometheusOperatorCrdExists() {
+    create(server("plain", ModelSource.ofUri(V1), 1, 1));
+    await("Ready", "plain", s -> s.getStatus().getPhase() == ModelServerPhase.Ready);
+    assertThat(admin.apiextensions().v1().customResourceDefinitions()
+        .withName("servicemonitors.monitoring.coreos.com").get()).isNull();
+
+    // The Prometheus Operator's CRD (its schema left open here); an operator started after it finds it.
+    admin.apiextensions().v1().customResourceDefinitions().resource(new CustomResourceDefinitionBuilder()
+        .withNewMetadata().withName("servicemonitors.monitoring.coreos.com").endMetadata()
+        .withNewSpec()
+        .withGroup("monitoring.coreos.com")
+        .withScope("Namespaced")
+        .withNewNames().withKind("ServiceMonitor").withPlural("servicemonitors").withSingular("servicemonitor")
+        .endNames()
+        .addNewVersion().withName("v1").withServed(true).withStorage(true)
+        .withNewSchema().withNewOpenAPIV3Schema().withType("object").withXKubernetesPreserveUnknownFields(true)
+        .endOpenAPIV3Schema().endSchema()
+        .endVersion()
+        .endSpec()
+        .build()).serverSideApply();
+    awaitTrue("ServiceMonitor CRD established", () -> {
+      var crd = admin.apiextensions().v1().customResourceDefinitions()
+          .withName("servicemonitors.monitoring.coreos.com").get();
+      return crd.getStatus() != null && crd.getStatus().getConditions().stream()
+          .anyMatch(c -> "Established".equals(c.getType()) && "True".equals(c.getStatus()));
+    });
+    operator.close();
+    operator = startOperator();
+    create(server("monitored", ModelSource.ofUri(V1), 1, 1));
+    awaitTrue("ServiceMonitor", () -> admin.genericKubernetesResources("monitoring.coreos.com/v1", "ServiceMonitor")
+        .inNamespace(namespace).withName("monitored").get() != null);
+    var monitor = admin.genericKubernetesResources("monitoring.coreos.com/v1", "ServiceMonitor")
+        .inNamespace(namespace).withName("monitored").get();
+    assertThat(Serialization.asJson(monitor.getAdditionalProperties().get("spec")))
+        .contains("\"kamado.dev/modelserver\":\"monitored\"", "\"port\":\"http\"",
+            "\"path\":\"/metrics\"");
+    assertThat(monitor.getMetadata().getOwnerReferences()).singleElement()
+        .satisfies(r -> assertThat(r.getName()).isEqualTo("monitored"));
   }
 
   private ModelServer server(String name, ModelSource model, int min, int max) {
