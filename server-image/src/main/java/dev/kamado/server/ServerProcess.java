@@ -84,20 +84,20 @@ final class ServerProcess {
       return Main.EXIT_MODEL;
     }
     try {
-      constraints = new ResponseConstraints(model.tokenBytes(), model.config().vocabSize(), model.endOfSequenceIds(),
-          defaultSchema);
+      constraints = new ResponseConstraints(model.tokenBytes(), model.endOfSequenceIds(), defaultSchema);
     } catch (UnsupportedSchemaException e) {
       System.err.println("kamado-server: --schema " + config.schema() + ": " + e.getMessage());
       model.model().close();
       vertx.close();
       return Main.EXIT_CONFIG;
     }
-    Engine started = new Engine(model.model(), model.tokenBytes(), model.endOfSequenceIds(),
+    Engine started = new Engine(model.model(), model::newDetokenizer, model.generatableIds(), model.endOfSequenceIds(),
         new EngineSettings(config.maxRunning(), config.maxWaiting(), config.maxPrefillTokens()), metrics);
     engine.set(started);
     started.start();
-    LOG.info("model {} loaded from {} in {} ms ({} parameters' config: {} layers, hidden {}, vocab {}; context {})",
-        model.name(), model.folders(), (System.nanoTime() - start) / 1_000_000,
+    LOG.info("model {} loaded in {} ms from {}{} ({}: {} layers, hidden {}, vocab {}; context {} tokens)",
+        model.name(), (System.nanoTime() - start) / 1_000_000, model.folders().base(),
+        model.folders().adapter() == null ? "" : " with adapter " + model.folders().adapter(),
         model.config().modelType(), model.config().numHiddenLayers(), model.config().hiddenSize(),
         model.config().vocabSize(), started.contextLength());
     try {

@@ -12,8 +12,6 @@ import dev.kamado.server.schema.UnsupportedSchemaException;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 import java.util.Set;
 
@@ -29,19 +27,13 @@ public final class ResponseConstraints {
   /**
    * Constraints for a model's vocabulary.
    *
-   * @param tokenBytes the bytes of each token id of the model (null = special token)
-   * @param vocabSize the model's vocabulary size (ids beyond tokenBytes are never allowed)
+   * @param tokenBytes the bytes of each token id of the model (null = special token or unknown id, never allowed)
    * @param endOfSequenceIds ids allowed once the JSON is complete
    * @param defaultSchema JSON Schema enforced when a request does not ask for a JSON format, or null
    */
-  public ResponseConstraints(byte[][] tokenBytes, int vocabSize, Set<Integer> endOfSequenceIds,
-      JsonNode defaultSchema) throws UnsupportedSchemaException {
-    List<byte[]> bytes = new ArrayList<>(vocabSize);
-    bytes.addAll(Arrays.asList(tokenBytes));
-    while (bytes.size() < vocabSize) {
-      bytes.add(null);
-    }
-    this.vocabulary = new TokenVocabulary(bytes, endOfSequenceIds);
+  public ResponseConstraints(List<byte[]> tokenBytes, Set<Integer> endOfSequenceIds, JsonNode defaultSchema)
+      throws UnsupportedSchemaException {
+    this.vocabulary = new TokenVocabulary(tokenBytes, endOfSequenceIds);
     this.defaultConstraint = defaultSchema == null ? null
         : new SchemaTokenConstraint(ConstrainedDecoder.of(SchemaCompiler.compile(defaultSchema), vocabulary));
   }

@@ -23,8 +23,10 @@ public final class Engine implements AutoCloseable {
   private static final long IDLE_POLL_MILLIS = 20;
 
   private final LanguageModel model;
-  private final byte[][] tokenBytes;
+  private final java.util.function.Supplier<Detokenizer> detokenizers;
+  private final int generatableIds;
   private final boolean[] endOfSequence;
+  private final int[] endOfSequenceIds;
   private final EngineSettings settings;
   private final EngineMetrics metrics;
   private final BlockingQueue<GenerationRequest> waiting;
@@ -40,22 +42,25 @@ public final class Engine implements AutoCloseable {
    * An engine; call {@link #start()} to begin.
    *
    * @param model the model, owned by the engine from now on (closed by {@link #close()})
-   * @param tokenBytes the UTF-8 bytes each token id contributes to text (null for special tokens); ids at or above
-   *     its length are never generated
+   * @param detokenizers makes one detokenizer per sequence
+   * @param generatableIds ids at or above this are never generated (ids the tokenizer does not know)
    * @param endOfSequenceIds ids that end generation
    * @param settings scheduling limits
    * @param metrics where to report
    */
-  public Engine(LanguageModel model, byte[][] tokenBytes, Set<Integer> endOfSequenceIds, EngineSettings settings,
-      EngineMetrics metrics) {
+  public Engine(LanguageModel model, java.util.function.Supplier<Detokenizer> detokenizers, int generatableIds,
+      Set<Integer> endOfSequenceIds, EngineSettings settings, EngineMetrics metrics) {
     this.model = model;
-    this.tokenBytes = tokenBytes;
+    this.detokenizers = detokenizers;
+    this.generatableIds = generatableIds;
     this.endOfSequence = new boolean[model.vocabSize()];
     for (int id : endOfSequenceIds) {
       if (id >= 0 && id < endOfSequence.length) {
         endOfSequence[id] = true;
       }
     }
+    this.endOfSequenceIds = endOfSequenceIds.stream().mapToInt(Integer::intValue)
+        .filter(id -> id >= 0 && id < endOfSequence.length).toArray();
     this.settings = settings;
     this.metrics = metrics;
     this.waiting = new ArrayBlockingQueue<>(settings.maxWaiting());
@@ -195,7 +200,7 @@ public final class Engine implements AutoCloseable {
     float[] logits;
     try {
       cache = model.newCache(prompt.length + maxTokens);
-      sequence = new Sequence(request, cache, model.vocabSize());
+      sequence = new Sequence(request, cache, model.vocabSize(), detokenizers.get());
       if (sequence.cursor != null) {
         sequence.cursor.allowedTokens(sequence.remainingTokens(), sequence.mask);
       }
@@ -247,7 +252,12 @@ public final class Engine implements AutoCloseable {
       finish(sequence, FinishReason.CANCELLED);
       return true;
     }
-    int token = sampler.sample(logits, sequence.mask, tokenBytes.length, request.sampling(), sequence.random);
+    if (request.sampling().ignoreEos()) {
+      for (int id : endOfSequenceIds) {
+        logits[id] = Float.NEGATIVE_INFINITY;
+      }
+    }
+    int token = sampler.sample(logits, sequence.mask, generatableIds, request.sampling(), sequence.random);
     long now = System.nanoTime();
     metrics.generatedToken(sequence.generated == 0, (now - sequence.lastTokenNanos) / 1e9);
     sequence.lastTokenNanos = now;
@@ -259,7 +269,7 @@ public final class Engine implements AutoCloseable {
     if (sequence.cursor != null) {
       sequence.cursor.advance(token);
     }
-    String text = sequence.stops.append(sequence.utf8.append(tokenBytes[token]));
+    String text = sequence.stops.append(sequence.text.next(token));
     request.listener().onText(text);
     if (sequence.stops.stopped()) {
       finish(sequence, FinishReason.STOP);
@@ -302,7 +312,7 @@ public final class Engine implements AutoCloseable {
       return;
     }
     if (!sequence.stops.stopped()) {
-      String rest = sequence.stops.append(sequence.utf8.flush());
+      String rest = sequence.stops.append(sequence.text.finish());
       String held = sequence.stops.stopped() ? "" : sequence.stops.flush();
       if (!rest.isEmpty() || !held.isEmpty()) {
         request.listener().onText(rest + held);

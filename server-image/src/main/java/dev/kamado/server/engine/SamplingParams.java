@@ -10,8 +10,10 @@ import java.util.List;
  * @param topP nucleus sampling mass in (0, 1]
  * @param seed seed of this request's own random stream, so its samples do not depend on the batch
  * @param stop stop strings: generation ends before the first occurrence, which is not returned
+ * @param ignoreEos never pick an end-of-sequence token (fixed-length output for benchmarks)
  */
-public record SamplingParams(int maxTokens, double temperature, double topP, long seed, List<String> stop) {
+public record SamplingParams(int maxTokens, double temperature, double topP, long seed, List<String> stop,
+    boolean ignoreEos) {
 
   /** Checks the ranges. */
   public SamplingParams {
@@ -25,6 +27,11 @@ public record SamplingParams(int maxTokens, double temperature, double topP, lon
       throw new IllegalArgumentException("topP must be in (0, 1], got " + topP);
     }
     stop = List.copyOf(stop);
+  }
+
+  /** Parameters that stop at end-of-sequence tokens. */
+  public SamplingParams(int maxTokens, double temperature, double topP, long seed, List<String> stop) {
+    this(maxTokens, temperature, topP, seed, stop, false);
   }
 
   /** Whether tokens are picked by argmax. */

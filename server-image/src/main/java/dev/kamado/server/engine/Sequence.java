@@ -10,13 +10,14 @@ final class Sequence {
   final SplittableRandom random;
   final TokenConstraint.Cursor cursor;
   final long[] mask;
-  final Utf8Assembler utf8 = new Utf8Assembler();
+  final Detokenizer text;
   final StopMatcher stops;
   int generated;
   int lastToken;
   long lastTokenNanos;
 
-  Sequence(GenerationRequest request, LanguageModel.SequenceCache cache, int vocabSize) {
+  Sequence(GenerationRequest request, LanguageModel.SequenceCache cache, int vocabSize, Detokenizer text) {
+    this.text = text;
     this.request = request;
     this.cache = cache;
     this.random = new SplittableRandom(request.sampling().seed());

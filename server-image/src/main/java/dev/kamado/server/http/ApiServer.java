@@ -212,7 +212,7 @@ public final class ApiServer {
     }
     long seed = request.seed() != null ? request.seed() : ThreadLocalRandom.current().nextLong();
     SamplingParams sampling = new SamplingParams(maxTokens, request.temperature(), request.topP(), seed,
-        request.stop());
+        request.stop(), request.ignoreEos());
     TokenConstraint constraint = serving.constraints().forRequest(request.responseFormat());
     return new Prepared(request, tokens, sampling, constraint);
   }

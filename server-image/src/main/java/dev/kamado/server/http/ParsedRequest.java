@@ -18,7 +18,8 @@ import java.util.List;
  * @param stream whether to answer with server-sent events
  * @param includeUsage stream_options.include_usage
  * @param responseFormat the response_format object when it asks for JSON (json_object or json_schema), else null
+ * @param ignoreEos extension (as vLLM): keep generating past end-of-sequence tokens until max_tokens
  */
 public record ParsedRequest(boolean chat, List<ChatMessage> messages, String prompt, Integer maxTokens,
     double temperature, double topP, Long seed, List<String> stop, boolean stream, boolean includeUsage,
-    JsonNode responseFormat) {}
+    JsonNode responseFormat, boolean ignoreEos) {}

@@ -80,8 +80,9 @@ public final class RequestParser {
     if (logprobs != null && (logprobs.isBoolean() && logprobs.asBoolean() || logprobs.isNumber())) {
       throw ApiError.invalid("logprobs", "logprobs are not supported");
     }
+    boolean ignoreEos = bool(root, "ignore_eos");
     return new ParsedRequest(chat, messages, prompt, maxTokens, temperature, topP, seed, stop, stream, includeUsage,
-        format);
+        format, ignoreEos);
   }
 
   private static List<ChatMessage> messages(JsonNode root) {

@@ -67,10 +67,6 @@ public final class ModelLoader {
     int context = config.maxModelLen() > 0
         ? Math.min(config.maxModelLen(), modelConfig.maxPositionEmbeddings()) : modelConfig.maxPositionEmbeddings();
     int decodable = Math.min(modelConfig.vocabSize(), tokenizer.vocabSize());
-    byte[][] tokenBytes = new byte[decodable][];
-    for (int id = 0; id < decodable; id++) {
-      tokenBytes[id] = tokenizer.tokenBytes(id);
-    }
     Set<Integer> eos = new LinkedHashSet<>(tokenizer.eosIds());
     eos.addAll(modelConfig.eosTokenIds());
     if (eos.isEmpty()) {
@@ -81,6 +77,6 @@ public final class ModelLoader {
         : (folders.adapter() != null ? folders.adapter() : folders.base()).toAbsolutePath().normalize()
             .getFileName().toString();
     return new LoadedModel(name, folders, modelConfig, new LlamaLanguageModel(llama, manager,
-        context), tokenizer, tokenBytes, Set.copyOf(eos));
+        context), tokenizer, decodable, Set.copyOf(eos));
   }
 }

@@ -20,7 +20,8 @@ class EngineTest {
 
   private Engine start(long stepDelayNanos, int maxRunning, int maxWaiting) {
     model = new ToyLanguageModel(stepDelayNanos, 4096);
-    engine = new Engine(model, ToyLanguageModel.tokenBytes(), Set.of(ToyLanguageModel.EOS),
+    engine = new Engine(model, () -> Detokenizer.ofBytes(ToyLanguageModel.tokenBytes()),
+        ToyLanguageModel.VOCAB, Set.of(ToyLanguageModel.EOS),
         new EngineSettings(maxRunning, maxWaiting, 64), EngineMetrics.NONE);
     engine.start();
     return engine;
