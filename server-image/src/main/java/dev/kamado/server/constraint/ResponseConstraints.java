@@ -30,9 +30,9 @@ public final class ResponseConstraints {
    * @param tokenBytes the bytes of each token id of the model (null = special token or unknown id, never allowed)
    * @param endOfSequenceIds ids allowed once the JSON is complete
    * @param defaultSchema JSON Schema enforced when a request does not ask for a JSON format, or null
+   * @throws UnsupportedSchemaException when the default schema cannot be enforced (names the keyword)
    */
-  public ResponseConstraints(List<byte[]> tokenBytes, Set<Integer> endOfSequenceIds, JsonNode defaultSchema)
-      throws UnsupportedSchemaException {
+  public ResponseConstraints(List<byte[]> tokenBytes, Set<Integer> endOfSequenceIds, JsonNode defaultSchema) {
     this.vocabulary = new TokenVocabulary(tokenBytes, endOfSequenceIds);
     this.defaultConstraint = defaultSchema == null ? null
         : new SchemaTokenConstraint(ConstrainedDecoder.of(SchemaCompiler.compile(defaultSchema), vocabulary));
@@ -71,16 +71,13 @@ public final class ResponseConstraints {
     if (responseFormat == null) {
       return defaultConstraint;
     }
-    CompiledSchema compiled;
-    if ("json_object".equals(responseFormat.path("type").asText())) {
-      compiled = SchemaCompiler.jsonObject();
-    } else {
-      try {
-        compiled = SchemaCompiler.compile(responseFormat.path("json_schema").path("schema"));
-      } catch (UnsupportedSchemaException e) {
-        throw ApiError.invalid("response_format.json_schema.schema", e.getMessage());
-      }
+    boolean jsonObject = "json_object".equals(responseFormat.path("type").asText());
+    try {
+      CompiledSchema compiled = jsonObject ? SchemaCompiler.jsonObject()
+          : SchemaCompiler.compile(responseFormat.path("json_schema").path("schema"));
+      return new SchemaTokenConstraint(ConstrainedDecoder.of(compiled, vocabulary));
+    } catch (UnsupportedSchemaException e) {
+      throw ApiError.invalid(jsonObject ? "response_format" : "response_format.json_schema.schema", e.getMessage());
     }
-    return new SchemaTokenConstraint(ConstrainedDecoder.of(compiled, vocabulary));
   }
 }
