@@ -12,6 +12,7 @@ import java.security.NoSuchAlgorithmException;
 import java.util.HexFormat;
 import java.util.Iterator;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
@@ -108,20 +109,24 @@ public final class ManifestVerifier {
   }
 
   /**
-   * The model digest as this server computes it (see the README): sha256 over the folder's weight and configuration
-   * files in name order, each contributing its relative path, a zero byte, and the 32 raw bytes of its own sha256.
+   * The model digest exactly as the trainer computes it ({@code dev.kamado.trainer.Digests#model}): sha256 over the
+   * folder's top-level files that define the model, in name order, each contributing its name, a NUL byte, the hex
+   * sha256 of its bytes and a newline.
    */
   public static final class ModelDigest {
 
     private ModelDigest() {
     }
 
-    /** Files covered: every {@code *.safetensors}, {@code *.json} except the manifest itself, sorted by path. */
+    /**
+     * Files covered: top-level {@code *.safetensors}, {@code *.json} (except {@code kamado-manifest.json}),
+     * {@code *.model} and {@code *.txt}, not hidden, sorted by name. Sub-folders are not covered.
+     */
     public static List<String> coveredFiles(Path dir) throws InvalidModelException {
       try (Stream<Path> files = Files.list(dir)) {
         return files.filter(Files::isRegularFile)
             .map(p -> p.getFileName().toString())
-            .filter(n -> (n.endsWith(".safetensors") || n.endsWith(".json")) && !n.equals(MANIFEST))
+            .filter(ModelDigest::definesModel)
             .sorted()
             .collect(Collectors.toList());
       } catch (IOException e) {
@@ -135,9 +140,18 @@ public final class ManifestVerifier {
       for (String name : coveredFiles(dir)) {
         sha.update(name.getBytes(StandardCharsets.UTF_8));
         sha.update((byte) 0);
-        sha.update(fileSha256(dir.resolve(name)));
+        sha.update(HexFormat.of().formatHex(fileSha256(dir.resolve(name))).getBytes(StandardCharsets.US_ASCII));
+        sha.update((byte) '\n');
       }
       return "sha256:" + HexFormat.of().formatHex(sha.digest());
+    }
+
+    private static boolean definesModel(String name) {
+      String n = name.toLowerCase(Locale.ROOT);
+      if (n.startsWith(".") || n.equals(MANIFEST)) {
+        return false;
+      }
+      return n.endsWith(".safetensors") || n.endsWith(".json") || n.endsWith(".model") || n.endsWith(".txt");
     }
   }
 }

@@ -16,10 +16,14 @@ import java.nio.file.Path;
  */
 public record ModelFolders(Path base, Path adapter, Path tokenizer) {
 
+  /** Sub-folder where the trainer writes the merged model next to a LoRA adapter ({@code lora.merge: true}). */
+  public static final String MERGED = "merged";
+
   /**
-   * Resolves {@code --model} and {@code --adapter}: a full model folder (config.json), or an adapter folder whose
-   * adapter_config.json names its base in {@code base_model_name_or_path} (relative paths are taken from the adapter
-   * folder).
+   * Resolves {@code --model} and {@code --adapter}: a full model folder (config.json); a trainer output folder holding
+   * an adapter and the merged model in {@code merged/} (the merged model is served); or an adapter folder whose
+   * adapter_config.json names its base in {@code base_model_name_or_path} (a local path; relative paths are taken
+   * from the adapter folder).
    *
    * @throws InvalidModelException when a folder or its key file is missing
    */
@@ -27,6 +31,12 @@ public record ModelFolders(Path base, Path adapter, Path tokenizer) {
     requireFolder(model, "--model");
     Path base = model;
     Path adapterDir = adapter;
+    if (!Files.isRegularFile(model.resolve("config.json")) && adapter == null
+        && Files.isRegularFile(model.resolve(MERGED).resolve("config.json"))) {
+      Path merged = model.resolve(MERGED);
+      Path tokenizer = Files.isRegularFile(merged.resolve("tokenizer.json")) ? merged : model;
+      return new ModelFolders(merged, null, tokenizer);
+    }
     if (!Files.isRegularFile(model.resolve("config.json"))) {
       if (!Files.isRegularFile(model.resolve("adapter_config.json"))) {
         throw new InvalidModelException("model folder " + model

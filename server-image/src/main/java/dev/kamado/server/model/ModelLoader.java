@@ -29,9 +29,14 @@ public final class ModelLoader {
   public static LoadedModel load(ServerConfig config) throws InvalidModelException {
     ModelFolders folders = ModelFolders.resolve(config.model(), config.adapter());
     if (config.verifyDigests()) {
-      LOG.info(ManifestVerifier.verify(folders.base()));
+      Set<java.nio.file.Path> dirs = new LinkedHashSet<>();
+      dirs.add(config.model());
+      dirs.add(folders.base());
       if (folders.adapter() != null) {
-        LOG.info(ManifestVerifier.verify(folders.adapter()));
+        dirs.add(folders.adapter());
+      }
+      for (java.nio.file.Path dir : dirs) {
+        LOG.info(ManifestVerifier.verify(dir));
       }
     }
     NDManager manager = Engines.pytorch().newBaseManager();

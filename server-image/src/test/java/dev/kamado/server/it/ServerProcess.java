@@ -57,6 +57,11 @@ public final class ServerProcess implements AutoCloseable {
 
   /** Starts the jar and returns the raw process; its output goes to server-PID.log in {@code workDir}. */
   static Process launch(Path workDir, String... args) throws IOException {
+    return launch(workDir, java.util.Map.of(), args);
+  }
+
+  /** Like {@link #launch(Path, String...)} with extra environment variables. */
+  static Process launch(Path workDir, java.util.Map<String, String> env, String... args) throws IOException {
     List<String> command = new ArrayList<>();
     command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
     command.add("-Xmx1g");
@@ -64,7 +69,9 @@ public final class ServerProcess implements AutoCloseable {
     command.add(JAR.toAbsolutePath().toString());
     command.addAll(List.of(args));
     Path tmp = workDir.resolve("launch-" + System.nanoTime() + ".log");
-    Process process = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(tmp.toFile()).start();
+    ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(tmp.toFile());
+    builder.environment().putAll(env);
+    Process process = builder.start();
     Files.move(tmp, workDir.resolve("server-" + process.pid() + ".log"));
     return process;
   }
