@@ -40,6 +40,12 @@ public final class TinyModel {
    * @param context max_position_embeddings
    */
   public static Path write(Path dir, int vocab, int hidden, int layers, int context, long seed) throws IOException {
+    return write(dir, vocab, hidden, layers, Math.max(1, hidden / 32), hidden * 2 + hidden / 2, context, seed);
+  }
+
+  /** Like {@link #write(Path, int, int, int, int, long)} with the head count and MLP width given. */
+  public static Path write(Path dir, int vocab, int hidden, int layers, int heads, int intermediate, int context,
+      long seed) throws IOException {
     BpeTrainer trainer = new BpeTrainer(Math.min(vocab, 600));
     for (int i = 0; i < 4; i++) {
       for (String s : CORPUS) {
@@ -47,8 +53,7 @@ public final class TinyModel {
       }
     }
     BpeTokenizerFiles.write(trainer.train(), dir);
-    ModelConfig config = ModelConfig.of("llama", vocab, hidden, hidden * 2 + hidden / 2, layers,
-        Math.max(1, hidden / 32), context);
+    ModelConfig config = ModelConfig.of("llama", vocab, hidden, intermediate, layers, heads, context);
     try (NDManager manager = Engines.pytorch().newBaseManager();
         LlamaModel model = LlamaModel.random(config, seed, manager)) {
       model.save(dir);
