@@ -90,6 +90,10 @@ public final class Main implements Callable<Integer> {
       description = "Largest request body in bytes (default 4194304).")
   String maxRequestBytes;
 
+  @Option(names = "--prepare-engine", hidden = true,
+      description = "Extract libtorch into the engine cache folder and exit (image build step).")
+  boolean prepareEngine;
+
   @Option(names = "--config", paramLabel = "FILE",
       description = "Configuration file (JSON or YAML map of the options above, such as 'max-running: 16'). "
           + "Environment: KAMADO_SERVER_CONFIG.")
@@ -115,6 +119,11 @@ public final class Main implements Callable<Integer> {
 
   @Override
   public Integer call() {
+    if (prepareEngine) {
+      dev.kamado.model.Engines.pytorch();
+      System.out.println("libtorch ready in " + dev.kamado.model.Engines.nativeLibraryDir());
+      return 0;
+    }
     ServerConfig resolved;
     try {
       String configFile = config != null ? config : System.getenv("KAMADO_SERVER_CONFIG");
