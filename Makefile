@@ -8,7 +8,7 @@ MVN ?= mvn
 MVN_FLAGS ?= -B -ntp
 DEV_CLUSTER_DIR := $(CURDIR)/target/dev-cluster
 
-.PHONY: help prereqs control-plane build crds test unit-test demo bench dev-cluster dev-cluster-down clean
+.PHONY: help prereqs control-plane reference-venv build crds test unit-test demo bench dev-cluster dev-cluster-down clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
@@ -19,14 +19,18 @@ prereqs: ## install what a fresh Debian machine lacks (JDK 17, Maven, openssl, c
 control-plane: prereqs ## build kube-apiserver, controller-manager, scheduler, kubectl, etcd, KWOK into ~/.cache/kamado
 	@hack/control-plane/build.sh >/dev/null
 
+reference-venv: prereqs ## Python torch + transformers + peft (test tooling only) in ~/.cache/kamado/reference-venv
+	@hack/reference/setup-venv.sh >/dev/null
+
 build: prereqs ## build the jars (operator/target/kamado-operator.jar, ...) without running tests
 	$(MVN) $(MVN_FLAGS) install -DskipTests
 
 crds: prereqs ## regenerate crds/ and charts/kamado/crds/ from the API classes
 	$(MVN) $(MVN_FLAGS) -pl api -am process-classes -Dkamado.crds.update=true
 
-test: control-plane ## run every test tier this machine can run
-	$(MVN) $(MVN_FLAGS) install
+test: control-plane ## run every test tier this machine can run (reference checks included)
+	@py="$$(hack/reference/setup-venv.sh)" && \
+	  $(MVN) $(MVN_FLAGS) install -Dkamado.reference.python="$$py"
 
 unit-test: prereqs ## unit tests only (no control plane, no processes)
 	$(MVN) $(MVN_FLAGS) install -DskipITs
@@ -37,7 +41,8 @@ demo: ## the end-to-end triage demo (fine-tune, serve, evaluate) -> target/demo/
 	@exit 1
 
 bench: control-plane ## benchmarks: print figures and ratios against baselines measured in the same run
-	$(MVN) $(MVN_FLAGS) -Pbench install
+	@py="$$(hack/reference/setup-venv.sh)" && \
+	  $(MVN) $(MVN_FLAGS) -Pbench install -Dkamado.reference.python="$$py"
 
 dev-cluster: control-plane build ## start a local KWOK cluster with fake GPU nodes and Kamado's CRDs
 	@hack/dev-cluster.sh up "$(DEV_CLUSTER_DIR)"

@@ -4,6 +4,7 @@
 #   - Go 1.26+ (only to build the local control plane; Debian's golang package when missing or too old is
 #     not enough for Kubernetes 1.36, so a missing Go is reported rather than guessed at)
 #   - openssl, curl (certificates and health checks of the local control plane)
+#   - python3 with venv (test tooling only: the reference venv of hack/reference/setup-venv.sh)
 # Run as root (CI) or with sudo available. Prints what it did on stderr.
 set -euo pipefail
 
@@ -21,6 +22,9 @@ if ! have javac; then missing+=(openjdk-17-jdk-headless); fi
 if ! have mvn; then missing+=(maven); fi
 if ! have openssl; then missing+=(openssl); fi
 if ! have curl; then missing+=(curl); fi
+if ! have python3; then missing+=(python3); fi
+# Debian's python3 lacks ensurepip unless python3-venv is installed; `python3 -m venv` fails without it.
+if ! python3 -c 'import ensurepip, venv' >/dev/null 2>&1; then missing+=(python3-venv); fi
 
 if [ ${#missing[@]} -gt 0 ]; then
   log "installing Debian packages: ${missing[*]}"
@@ -29,7 +33,7 @@ if [ ${#missing[@]} -gt 0 ]; then
   $SUDO apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2
 else
-  log "JDK, Maven, openssl and curl present"
+  log "JDK, Maven, openssl, curl and python3 with venv present"
 fi
 
 if ! have go; then

@@ -107,7 +107,7 @@ public final class OperatorProcess implements AutoCloseable {
   /** The sum of every series of {@code name} whose labels contain {@code labelFragment}; 0 when absent. */
   public double metricSum(String name, String labelFragment) {
     return get("/metrics").map(r -> r.body().lines()
-        .filter(l -> l.startsWith(name + "{") && l.contains(labelFragment))
+        .filter(l -> (l.startsWith(name + "{") || l.startsWith(name + " ")) && l.contains(labelFragment))
         .mapToDouble(l -> Double.parseDouble(l.substring(l.lastIndexOf(' ') + 1)))
         .sum()).orElse(0.0);
   }

@@ -16,13 +16,18 @@ public final class TrainerContract {
   /** Exit code for unusable input (malformed dataset, missing model files): the Job fails at once, no retry. */
   public static final int EXIT_INVALID_INPUT = 3;
 
-  /** Folder where the operator mounts the configuration ConfigMap. */
+  /** Folder where the operator mounts the training configuration (a downward-API volume). */
   public static final String CONFIG_DIR = "/etc/kamado";
-  /** Key of the training configuration in the configuration ConfigMap. */
+  /** File name of the training configuration in {@link #CONFIG_DIR}. */
   public static final String CONFIG_KEY = "training.json";
+  /**
+   * Annotation on the training pod template holding the resolved training configuration (JSON); a downward-API volume
+   * turns it into {@code CONFIG_DIR/CONFIG_KEY}, so the configuration needs no object of its own.
+   */
+  public static final String CONFIG_ANNOTATION = "kamado.dev/training-config";
   /** Key of the progress report in the progress ConfigMap. */
   public static final String PROGRESS_KEY = "progress.json";
-  /** Annotation on the configuration ConfigMap and the Job: sha256 of the training configuration. */
+  /** Annotation on the Job: sha256 of the training configuration and the pod template. */
   public static final String CONFIG_HASH_ANNOTATION = "kamado.dev/config-hash";
 
   public static final String ENV_CONFIG = "KAMADO_CONFIG";

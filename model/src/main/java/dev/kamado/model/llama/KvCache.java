@@ -93,19 +93,19 @@ public final class KvCache implements AutoCloseable {
   /** Writes {@code k} and {@code v} ({@code [kv_heads, n, head_dim]}) of layer {@code layer} at the current end. */
   void write(int layer, NDArray k, NDArray v) {
     long n = k.getShape().get(1);
-    NDIndex at = new NDIndex(":, {}:{}, :", length, length + n);
+    NDIndex at = new NDIndex().addAllDim().addSliceDim(length, length + n).addAllDim();
     keys[layer].set(at, k);
     values[layer].set(at, v);
   }
 
   /** Keys of a layer for the first {@code tokens} positions, a view attached to {@code scope}. */
   NDArray keys(int layer, int tokens, NDManager scope) {
-    return keys[layer].get(scope, new NDIndex(":, :{}, :", tokens));
+    return keys[layer].get(scope, new NDIndex().addAllDim().addSliceDim(0, tokens).addAllDim());
   }
 
   /** Values of a layer for the first {@code tokens} positions, a view attached to {@code scope}. */
   NDArray values(int layer, int tokens, NDManager scope) {
-    return values[layer].get(scope, new NDIndex(":, :{}, :", tokens));
+    return values[layer].get(scope, new NDIndex().addAllDim().addSliceDim(0, tokens).addAllDim());
   }
 
   void advance(int tokens) {

@@ -4,6 +4,7 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDArrays;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.ndarray.types.SparseFormat;
@@ -65,7 +66,7 @@ public final class LlamaModel implements AutoCloseable {
   private final DecoderLayer[] layers;
   private final NDArray finalNorm;
   private final Projection lmHead;
-  private final NDArray invFreq;
+  private final RotaryTable rotaryTable;
   private final float attentionScale;
   private LoraAdapter adapter;
 
@@ -91,8 +92,7 @@ public final class LlamaModel implements AutoCloseable {
     this.finalNorm = params.get("model.norm.weight");
     NDArray head = config.tieWordEmbeddings() ? embed : params.get("lm_head.weight");
     this.lmHead = new Projection("lm_head", "lm_head", head, null);
-    float[] freq = Rope.inverseFrequencies(config);
-    this.invFreq = manager.create(freq);
+    this.rotaryTable = new RotaryTable(Rope.inverseFrequencies(config));
     this.attentionScale = (float) Math.pow(config.headDim(), -0.5);
   }
 
@@ -356,7 +356,8 @@ public final class LlamaModel implements AutoCloseable {
     }
     int batch = Math.toIntExact(shape.get(0));
     int time = Math.toIntExact(shape.get(1));
-    long[] ids = inputIds.toLongArray();
+    NDArray idArray = inputIds.getDataType() == DataType.INT64 ? inputIds : inputIds.toType(DataType.INT64, false);
+    long[] ids = idArray.toLongArray();
     checkTokens(ids);
     long[] segments;
     if (segmentIds == null) {
@@ -367,14 +368,14 @@ public final class LlamaModel implements AutoCloseable {
         throw new IllegalArgumentException("segmentIds shape " + segmentIds.getShape() + " differs from inputIds shape "
             + shape);
       }
-      segments = segmentIds.toLongArray();
+      segments = segmentIds.getDataType() == DataType.INT64 ? segmentIds.toLongArray()
+          : segmentIds.toType(DataType.INT64, false).toLongArray();
     }
-    float[] positions = positions(segments, batch, time);
-    NDArray idArray = inputIds.getDataType() == DataType.INT64 ? inputIds : inputIds.toType(DataType.INT64, false);
+    int[] positions = positions(segments, batch, time);
     NDArray seg = scope.create(segments, new Shape(batch, time));
 
     NDArray h = embedding(idArray, scope);
-    NDArray[] rotary = rotary(scope.create(positions, new Shape(batch, 1, time, 1)));
+    NDArray[] rotary = rotary(scope, positions, batch, time);
     NDArray mask = trainingMask(seg, scope, batch, time);
     for (DecoderLayer layer : layers) {
       h = trainingLayer(layer, h, rotary, mask, batch, time, training);
@@ -390,9 +391,11 @@ public final class LlamaModel implements AutoCloseable {
     int dim = config.headDim();
     int group = heads / kvHeads;
     NDArray x = rmsNorm(h, layer.inputNorm);
-    NDArray q = rope(layer.q.apply(x, training).reshape(batch, time, heads, dim).transpose(0, 2, 1, 3), rotary);
-    NDArray k = rope(layer.k.apply(x, training).reshape(batch, time, kvHeads, dim).transpose(0, 2, 1, 3), rotary);
-    NDArray v = layer.v.apply(x, training).reshape(batch, time, kvHeads, dim).transpose(0, 2, 1, 3);
+    // one LoRA dropout mask for the projections that read the same input (q/k/v, then gate/up)
+    NDArray xd = sharedLoraInput(x, training, layer.q, layer.k, layer.v);
+    NDArray q = rope(layer.q.apply(x, xd).reshape(batch, time, heads, dim).transpose(0, 2, 1, 3), rotary);
+    NDArray k = rope(layer.k.apply(x, xd).reshape(batch, time, kvHeads, dim).transpose(0, 2, 1, 3), rotary);
+    NDArray v = layer.v.apply(x, xd).reshape(batch, time, kvHeads, dim).transpose(0, 2, 1, 3);
     NDArray scores = q.reshape(batch, kvHeads, (long) group * time, dim).matMul(k.transpose(0, 1, 3, 2))
         .mul(attentionScale).reshape(batch, heads, time, time).add(mask);
     NDArray probs = scores.softmax(3);
@@ -404,9 +407,20 @@ public final class LlamaModel implements AutoCloseable {
   }
 
   private NDArray mlp(DecoderLayer layer, NDArray x, boolean training) {
-    NDArray g = layer.gate.apply(x, training);
-    NDArray act = g.mul(Activation.sigmoid(g));
-    return layer.down.apply(act.mul(layer.up.apply(x, training)), training);
+    NDArray xd = sharedLoraInput(x, training, layer.gate, layer.up);
+    NDArray act = silu(layer.gate.apply(x, xd));
+    return layer.down.apply(act.mul(layer.up.apply(x, xd)), training);
+  }
+
+  /** x after LoRA dropout, computed once for all of {@code readers} that need it, or x. */
+  private static NDArray sharedLoraInput(NDArray x, boolean training, Projection... readers) {
+    for (Projection p : readers) {
+      NDArray in = p.loraInput(x, training);
+      if (in != x) {
+        return in;
+      }
+    }
+    return x;
   }
 
   /** Additive mask [B, 1, T, T]: 0 where a query may attend a key, a huge negative number elsewhere. */
@@ -422,8 +436,8 @@ public final class LlamaModel implements AutoCloseable {
   }
 
   /** Rotary position of every token: restarts at 0 where a segment begins; validates contiguity. */
-  private static float[] positions(long[] segments, int batch, int time) {
-    float[] pos = new float[segments.length];
+  private static int[] positions(long[] segments, int batch, int time) {
+    int[] pos = new int[segments.length];
     Set<Long> seen = new HashSet<>();
     for (int b = 0; b < batch; b++) {
       seen.clear();
@@ -503,12 +517,12 @@ public final class LlamaModel implements AutoCloseable {
     int time = tokens.length;
     int start = cache.length();
     try (NDManager step = manager.newSubManager()) {
-      float[] pos = new float[time];
+      int[] pos = new int[time];
       for (int t = 0; t < time; t++) {
         pos[t] = start + t;
       }
       NDArray h = embedding(step.create(ids, new Shape(1, time)), step);
-      NDArray[] rotary = rotary(step.create(pos, new Shape(1, 1, time, 1)));
+      NDArray[] rotary = rotary(step, pos, 1, time);
       NDArray mask = null;
       if (time > 1) {
         NDArray keysAt = step.arange(0, start + time, 1, DataType.INT64).reshape(1, start + time);
@@ -520,7 +534,7 @@ public final class LlamaModel implements AutoCloseable {
       for (int l = 0; l < layers.length; l++) {
         h = inferenceLayer(l, h, rotary, mask, caches, starts, time, false, step);
       }
-      NDArray last = h.get(":, -1:, :");
+      NDArray last = time == 1 ? h : h.get(new NDIndex().addAllDim().addSliceDim(time - 1, time).addAllDim());
       NDArray logits = lmHead.apply(rmsNorm(last, finalNorm), false);
       float[] out = logits.toFloatArray();
       cache.advance(time);
@@ -543,12 +557,15 @@ public final class LlamaModel implements AutoCloseable {
     }
     Set<KvCache> distinct = Collections.newSetFromMap(new IdentityHashMap<>());
     int[] starts = new int[batch];
-    float[] pos = new float[batch];
+    int[] pos = new int[batch];
     for (int i = 0; i < batch; i++) {
       KvCache c = caches.get(i);
       if (!distinct.add(c)) {
         throw new IllegalArgumentException("cache " + i + " appears twice in one decode step");
       }
+    }
+    for (int i = 0; i < batch; i++) {
+      KvCache c = caches.get(i);
       c.checkRoom(1);
       starts[i] = c.length();
       pos[i] = c.length();
@@ -556,7 +573,7 @@ public final class LlamaModel implements AutoCloseable {
     long[] ids = toLongs(nextTokens);
     try (NDManager step = manager.newSubManager()) {
       NDArray h = embedding(step.create(ids, new Shape(batch, 1)), step);
-      NDArray[] rotary = rotary(step.create(pos, new Shape(batch, 1, 1, 1)));
+      NDArray[] rotary = rotary(step, pos, batch, 1);
       for (int l = 0; l < layers.length; l++) {
         h = inferenceLayer(l, h, rotary, null, caches, starts, 1, true, step);
       }
@@ -590,10 +607,12 @@ public final class LlamaModel implements AutoCloseable {
     for (int i = 0; i < batch; i++) {
       KvCache cache = caches.get(i);
       int length = starts[i] + time;
-      cache.write(index, k.get(i), v.get(i));
+      NDArray qi = batch == 1 ? q : q.get(i);
+      cache.write(index, batch == 1 ? k.reshape(kvHeads, time, dim) : k.get(i),
+          batch == 1 ? v.reshape(kvHeads, time, dim) : v.get(i));
       NDArray keys = cache.keys(index, length, step);
       NDArray values = cache.values(index, length, step);
-      NDArray scores = q.get(i).reshape(kvHeads, (long) group * time, dim).matMul(keys.transpose(0, 2, 1))
+      NDArray scores = qi.reshape(kvHeads, (long) group * time, dim).matMul(keys.transpose(0, 2, 1))
           .mul(attentionScale);
       if (mask != null) {
         scores = scores.reshape(kvHeads, group, time, length).add(mask).reshape(kvHeads, (long) group * time, length);
@@ -606,8 +625,30 @@ public final class LlamaModel implements AutoCloseable {
     h = h.add(project(layer.o, ctx, perRow, step));
     x = rmsNorm(h, layer.postNorm);
     NDArray g = project(layer.gate, x, perRow, step);
-    NDArray act = g.mul(Activation.sigmoid(g)).mul(project(layer.up, x, perRow, step));
+    NDArray act = (perRow ? siluPerRow(g) : silu(g)).mul(project(layer.up, x, perRow, step));
     return h.add(project(layer.down, act, perRow, step));
+  }
+
+  private static NDArray silu(NDArray g) {
+    return g.mul(Activation.sigmoid(g));
+  }
+
+  /**
+   * SiLU of [B, 1, I] whose rows do not depend on B. libtorch computes a contiguous buffer in vector blocks (at most
+   * 32 floats per step) and the remainder with scalar code; when I is a multiple of 64 every row meets the same code,
+   * otherwise each row is computed on its own.
+   */
+  private static NDArray siluPerRow(NDArray g) {
+    long rows = g.getShape().get(0);
+    if (rows == 1 || g.getShape().get(2) % 64 == 0) {
+      return silu(g);
+    }
+    NDList parts = g.split(rows, 0);
+    NDList out = new NDList((int) rows);
+    for (NDArray part : parts) {
+      out.add(silu(part));
+    }
+    return NDArrays.concat(out, 0);
   }
 
   private static NDArray project(Projection p, NDArray x, boolean perRow, NDManager step) {
@@ -624,10 +665,16 @@ public final class LlamaModel implements AutoCloseable {
     return out;
   }
 
-  /** cos and sin [B, 1, T, D] from float positions [B, 1, T, 1], computed as transformers does, in F32. */
-  private NDArray[] rotary(NDArray positions) {
-    NDArray freqs = positions.mul(invFreq);
-    return new NDArray[] {freqs.cos(), freqs.sin()};
+  /** cos and sin [B, 1, T, D] for the positions [B * T] of each token. */
+  private NDArray[] rotary(NDManager scope, int[] positions, int batch, int time) {
+    int dim = config.headDim();
+    float[] cos = new float[positions.length * dim];
+    float[] sin = new float[positions.length * dim];
+    for (int i = 0; i < positions.length; i++) {
+      rotaryTable.copy(positions[i], cos, sin, i * dim);
+    }
+    Shape shape = new Shape(batch, 1, time, dim);
+    return new NDArray[] {scope.create(cos, shape), scope.create(sin, shape)};
   }
 
   /** {@code x * cos + rotate_half(x) * sin} for x [B, heads, T, D]. */
@@ -639,7 +686,8 @@ public final class LlamaModel implements AutoCloseable {
 
   private NDArray rmsNorm(NDArray x, NDArray weight) {
     NDArray variance = x.square().mean(new int[] {x.getShape().dimension() - 1}, true);
-    return x.mul(variance.add((float) config.rmsNormEps()).pow(-0.5f)).mul(weight);
+    // sqrt and division are exactly rounded in libtorch's vector and scalar code alike (batch-invariant)
+    return x.div(variance.add((float) config.rmsNormEps()).sqrt()).mul(weight);
   }
 
   private long[] toLongs(int[] tokens) {

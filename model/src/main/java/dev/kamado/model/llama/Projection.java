@@ -1,8 +1,9 @@
 package dev.kamado.model.llama;
 
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDArrays;
+import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
-import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.core.Linear;
 import ai.djl.nn.norm.Dropout;
 
@@ -11,9 +12,8 @@ import ai.djl.nn.norm.Dropout;
  * ({@code + scaling * B(A(dropout(x)))}, as PEFT computes it).
  *
  * <p>Two ways to compute it: {@link #apply} uses one fused libtorch {@code linear} (a GEMM over all rows, used for
- * training and prefill), {@link #applyPerRow} multiplies every row separately inside one batched matmul, so that a
- * row's result never depends on how many other rows there are (batch-invariant decoding; a single GEMM over several
- * rows picks other kernels than a single row and changes the last bits).
+ * training and prefill), {@link #applyPerRow} runs one {@code linear} per row, so that a row's result never depends
+ * on how many other rows there are (batch-invariant decoding).
  */
 final class Projection {
 
@@ -23,13 +23,9 @@ final class Projection {
   final String prefix;
   final NDArray weight;
   final NDArray bias;
-  /** {@code weight} transposed and with a leading axis of 1 ([1, in, out]), a view for per-row products. */
-  private final NDArray weightT;
 
   NDArray loraA;
   NDArray loraB;
-  private NDArray loraAT;
-  private NDArray loraBT;
   float loraScaling;
   float loraDropout;
 
@@ -38,7 +34,6 @@ final class Projection {
     this.prefix = prefix;
     this.weight = weight;
     this.bias = bias;
-    this.weightT = leadingView(weight);
   }
 
   long inFeatures() {
@@ -50,66 +45,66 @@ final class Projection {
   }
 
   void attachLora(NDArray a, NDArray b, float scaling, float dropout) {
-    detachLora();
     loraA = a;
     loraB = b;
     loraScaling = scaling;
     loraDropout = dropout;
-    // The views live with the adapter's arrays; they go when the adapter is closed or detached.
-    loraAT = leadingView(a);
-    loraBT = leadingView(b);
   }
 
   void detachLora() {
-    if (loraAT != null && !loraAT.isReleased()) {
-      loraAT.close();
-      loraBT.close();
-    }
     loraA = null;
     loraB = null;
-    loraAT = null;
-    loraBT = null;
   }
 
   /** {@code x [.., in] -> [.., out]} with one GEMM; LoRA dropout only when {@code training}. */
   NDArray apply(NDArray x, boolean training) {
+    return apply(x, loraInput(x, training));
+  }
+
+  /**
+   * {@code x [.., in] -> [.., out]} with one GEMM, the LoRA update (if any) computed from {@code loraInput} (x after
+   * LoRA dropout, possibly shared with the other projections that read the same x).
+   */
+  NDArray apply(NDArray x, NDArray loraInput) {
     NDArray y = bias == null ? Linear.linear(x, weight).singletonOrThrow()
         : Linear.linear(x, weight, bias).singletonOrThrow();
     if (loraA == null) {
       return y;
     }
-    NDArray in = training && loraDropout > 0 ? Dropout.dropout(x, loraDropout, true).singletonOrThrow() : x;
-    NDArray low = Linear.linear(in, loraA).singletonOrThrow();
-    NDArray up = Linear.linear(low, loraB).singletonOrThrow();
-    return y.add(up.mul(loraScaling));
+    // scaling applied to the r-wide inner result: B((A x) s) = s B(A x), with r multiplications per token, not out
+    NDArray low = Linear.linear(loraInput, loraA).singletonOrThrow().mul(loraScaling);
+    return y.add(Linear.linear(low, loraB).singletonOrThrow());
   }
 
-  /** {@code x [B, 1, in] -> [B, 1, out]}, each row computed on its own (batch-invariant), inference only. */
+  /** x after LoRA dropout when this projection has an adapter with dropout and {@code training}, else x. */
+  NDArray loraInput(NDArray x, boolean training) {
+    return loraA != null && training && loraDropout > 0
+        ? Dropout.dropout(x, loraDropout, true).singletonOrThrow() : x;
+  }
+
+  /**
+   * {@code x [B, 1, in] -> [B, 1, out]}, inference only, batch-invariant: every row goes through its own libtorch
+   * {@code linear} of one row (the call a single sequence makes), so a row's result never depends on B. (One GEMM over
+   * B rows picks other kernels than one row and changes the last bits; measured with libtorch 2.7.1.)
+   */
   NDArray applyPerRow(NDArray x, NDManager scope) {
-    NDArray y = perRow(x, weightT, scope);
-    if (bias != null) {
-      y = y.add(bias);
+    long rows = x.getShape().get(0);
+    if (rows == 1) {
+      return apply(x, x);
     }
-    if (loraA == null) {
-      return y;
+    // rows of a [B, 1, in] buffer start at multiples of in floats; copy them when that breaks 64-byte alignment, so
+    // that every row meets the kernels exactly as a freshly allocated single row does
+    boolean aligned = x.getShape().get(2) % 16 == 0;
+    NDList parts = x.split(rows, 0);
+    NDList out = new NDList((int) rows);
+    for (NDArray row : parts) {
+      NDArray r = aligned ? row : row.duplicate();
+      out.add(apply(r, r));
     }
-    NDArray low = perRow(x, loraAT, scope);
-    NDArray up = perRow(low, loraBT, scope);
-    return y.add(up.mul(loraScaling));
-  }
-
-  /** {@code m} transposed with a leading axis of 1, a view in {@code m}'s manager (no copy). */
-  private static NDArray leadingView(NDArray m) {
-    NDArray t = m.transpose();
-    NDArray view = t.expandDims(0);
-    t.close();
-    return view;
-  }
-
-  private static NDArray perRow(NDArray x, NDArray matrixT, NDManager scope) {
-    Shape s = matrixT.getShape();
-    NDArray expanded = matrixT.broadcast(new Shape(x.getShape().get(0), s.get(1), s.get(2)));
-    expanded.attach(scope);
-    return x.matMul(expanded);
+    NDArray y = NDArrays.concat(out, 0);
+    if (y.getManager() != scope) {
+      y.attach(scope);
+    }
+    return y;
   }
 }

@@ -123,13 +123,13 @@ public final class BpeTrainer {
       }
     }
     PriorityQueue<long[]> queue = new PriorityQueue<>((a, b) -> compare(a, b, tokenBytes));
-    pairs.stats.forEach((key, stat) -> queue.add(new long[] {key, stat.count}));
+    pairs.forEach((key, stat) -> queue.add(new long[] {key, stat.count}));
     List<int[]> merges = new ArrayList<>();
     int[] visited = new int[n];
     Arrays.fill(visited, -1);
     while (tokenBytes.size() < vocabSize && !queue.isEmpty()) {
       long[] top = queue.poll();
-      PairStat stat = pairs.stats.get(top[0]);
+      PairStat stat = pairs.get(top[0]);
       long current = stat == null ? 0 : stat.count;
       if (current != top[1]) {
         if (current > 0) {
@@ -156,55 +156,65 @@ public final class BpeTrainer {
       merges.add(new int[] {left, right, newId});
       int mergeIndex = merges.size() - 1;
       int[] holders = stat.words.toArray();
-      Map<Long, Boolean> changed = new HashMap<>();
+      List<Long> grown = new ArrayList<>();
       for (int w : holders) {
         if (visited[w] == mergeIndex) {
           continue;
         }
         visited[w] = mergeIndex;
-        int[] word = words[w];
-        int len = lengths[w];
-        boolean has = false;
-        for (int i = 0; i + 1 < len; i++) {
-          if (word[i] == left && word[i + 1] == right) {
-            has = true;
-            break;
-          }
-        }
-        if (!has) {
-          continue;
-        }
-        for (int i = 0; i + 1 < len; i++) {
-          pairs.remove(word[i], word[i + 1], counts[w]);
-          changed.put(key(word[i], word[i + 1]), Boolean.TRUE);
-        }
-        int out = 0;
-        for (int i = 0; i < len; i++) {
-          if (i + 1 < len && word[i] == left && word[i + 1] == right) {
-            word[out++] = newId;
-            i++;
-          } else {
-            word[out++] = word[i];
-          }
-        }
-        lengths[w] = out;
-        for (int i = 0; i + 1 < out; i++) {
-          boolean isNew = word[i] == newId || word[i + 1] == newId;
-          pairs.add(word[i], word[i + 1], counts[w], isNew ? w : -1);
-          changed.put(key(word[i], word[i + 1]), Boolean.TRUE);
-        }
+        mergeInWord(words[w], lengths, w, counts[w], left, right, newId, pairs, grown);
       }
-      pairs.stats.remove(key(left, right));
-      List<Long> changedKeys = new ArrayList<>(changed.keySet());
-      changedKeys.sort(Long::compare);
-      for (long k : changedKeys) {
-        PairStat s = pairs.stats.get(k);
-        if (s != null && s.count > 0 && k != key(left, right)) {
-          queue.add(new long[] {k, s.count});
+      stat.count = 0; // merged: the pair cannot occur again
+      stat.words.clear();
+      // Only pairs with the new token gained counts; pairs that lost counts keep an entry with their old count
+      // in the queue, which is corrected when it comes up (see above).
+      grown.sort(Long::compare);
+      long previous = -1;
+      for (long k : grown) {
+        if (k != previous) {
+          PairStat s = pairs.get(k);
+          if (s != null && s.count > 0) {
+            queue.add(new long[] {k, s.count});
+          }
+          previous = k;
         }
       }
     }
     return new BpeModel(specialTokens, tokenBytes, merges);
+  }
+
+  /**
+   * Replaces every occurrence of (left, right) in word {@code w} with {@code newId}, left to right, and updates the
+   * pair counts around each occurrence (the previous symbol is taken from the merged output, so that runs such as
+   * "a a a" are counted exactly). Keys of pairs that gained counts go to {@code grown}.
+   */
+  private static void mergeInWord(int[] word, int[] lengths, int w, long count, int left, int right, int newId,
+      Pairs pairs, List<Long> grown) {
+    int len = lengths[w];
+    int out = 0;
+    int i = 0;
+    while (i < len) {
+      if (i + 1 < len && word[i] == left && word[i + 1] == right) {
+        if (out > 0) {
+          int prev = word[out - 1];
+          pairs.remove(prev, left, count);
+          pairs.add(prev, newId, count, w);
+          grown.add(key(prev, newId));
+        }
+        if (i + 2 < len) {
+          int next = word[i + 2];
+          pairs.remove(right, next, count);
+          pairs.add(newId, next, count, w);
+          grown.add(key(newId, next));
+        }
+        pairs.remove(left, right, count);
+        word[out++] = newId;
+        i += 2;
+      } else {
+        word[out++] = word[i++];
+      }
+    }
+    lengths[w] = out;
   }
 
   private static int compare(long[] a, long[] b, List<byte[]> tokenBytes) {
@@ -235,12 +245,77 @@ public final class BpeTrainer {
     final IntList words = new IntList();
   }
 
-  /** Pair counts over all words. */
+  /** Pair counts over all words: an open-addressing table keyed by the pair (no boxing, well-mixed hash). */
   private static final class Pairs {
-    final Map<Long, PairStat> stats = new HashMap<>();
+    private long[] keys = new long[1 << 16];
+    private PairStat[] values = new PairStat[1 << 16];
+    private int size;
+
+    PairStat get(long key) {
+      int mask = keys.length - 1;
+      for (int i = slot(key, mask); ; i = (i + 1) & mask) {
+        PairStat v = values[i];
+        if (v == null) {
+          return null;
+        }
+        if (keys[i] == key) {
+          return v;
+        }
+      }
+    }
+
+    private PairStat getOrCreate(long key) {
+      int mask = keys.length - 1;
+      int i = slot(key, mask);
+      while (values[i] != null) {
+        if (keys[i] == key) {
+          return values[i];
+        }
+        i = (i + 1) & mask;
+      }
+      PairStat v = new PairStat();
+      keys[i] = key;
+      values[i] = v;
+      if (++size * 2 > keys.length) {
+        grow();
+      }
+      return v;
+    }
+
+    private void grow() {
+      long[] oldKeys = keys;
+      PairStat[] oldValues = values;
+      keys = new long[oldKeys.length * 2];
+      values = new PairStat[oldValues.length * 2];
+      int mask = keys.length - 1;
+      for (int j = 0; j < oldKeys.length; j++) {
+        if (oldValues[j] != null) {
+          int i = slot(oldKeys[j], mask);
+          while (values[i] != null) {
+            i = (i + 1) & mask;
+          }
+          keys[i] = oldKeys[j];
+          values[i] = oldValues[j];
+        }
+      }
+    }
+
+    private static int slot(long key, int mask) {
+      long h = key * 0x9E3779B97F4A7C15L;
+      return (int) (h ^ (h >>> 29) ^ (h >>> 47)) & mask;
+    }
+
+    /** Calls {@code action} for every pair (in table order; callers must not depend on it). */
+    void forEach(java.util.function.BiConsumer<Long, PairStat> action) {
+      for (int i = 0; i < keys.length; i++) {
+        if (values[i] != null) {
+          action.accept(keys[i], values[i]);
+        }
+      }
+    }
 
     void add(int left, int right, long count, int word) {
-      PairStat s = stats.computeIfAbsent(key(left, right), k -> new PairStat());
+      PairStat s = getOrCreate(key(left, right));
       s.count += count;
       if (word >= 0 && (s.words.size == 0 || s.words.last() != word)) {
         s.words.add(word);
@@ -248,7 +323,7 @@ public final class BpeTrainer {
     }
 
     void remove(int left, int right, long count) {
-      PairStat s = stats.get(key(left, right));
+      PairStat s = get(key(left, right));
       if (s != null) {
         s.count -= count;
       }
@@ -262,9 +337,14 @@ public final class BpeTrainer {
 
     void add(int v) {
       if (size == data.length) {
-        data = Arrays.copyOf(data, size * 2);
+        data = Arrays.copyOf(data, Math.max(4, size * 2));
       }
       data[size++] = v;
+    }
+
+    void clear() {
+      data = new int[0];
+      size = 0;
     }
 
     int last() {

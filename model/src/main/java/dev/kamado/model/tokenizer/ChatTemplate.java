@@ -19,8 +19,8 @@ public interface ChatTemplate {
    * Renders {@code messages}.
    *
    * @param addGenerationPrompt append the text that opens an assistant turn (for inference)
-   * @throws IllegalArgumentException when the template cannot render these messages (the message says why, e.g. roles
-   *     that must alternate)
+   * @throws IllegalArgumentException when the template cannot render these messages (the message says why: no
+   *     messages, or roles that must alternate)
    */
   List<ChatSegment> render(List<ChatMessage> messages, boolean addGenerationPrompt);
 

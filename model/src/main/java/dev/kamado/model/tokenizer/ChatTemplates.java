@@ -118,6 +118,12 @@ public final class ChatTemplates {
     private final StringBuilder text = new StringBuilder();
     private boolean trainable;
 
+    Segments(List<ChatMessage> messages) {
+      if (messages.isEmpty()) {
+        throw new IllegalArgumentException("a chat needs at least one message");
+      }
+    }
+
     Segments add(String s, boolean train) {
       if (s.isEmpty()) {
         return this;
@@ -155,8 +161,8 @@ public final class ChatTemplates {
 
     @Override
     public List<ChatSegment> render(List<ChatMessage> messages, boolean addGenerationPrompt) {
-      Segments s = new Segments();
-      if (defaultSystem != null && !messages.isEmpty() && !"system".equals(messages.get(0).role())) {
+      Segments s = new Segments(messages);
+      if (defaultSystem != null && !"system".equals(messages.get(0).role())) {
         s.add("<|im_start|>system\n" + defaultSystem + "<|im_end|>\n", false);
       }
       for (ChatMessage m : messages) {
@@ -180,7 +186,7 @@ public final class ChatTemplates {
 
     @Override
     public List<ChatSegment> render(List<ChatMessage> messages, boolean addGenerationPrompt) {
-      Segments s = new Segments();
+      Segments s = new Segments(messages);
       s.add(bos, false);
       for (ChatMessage m : messages) {
         s.add("<|start_header_id|>" + m.role() + "<|end_header_id|>\n\n", false);
@@ -201,7 +207,7 @@ public final class ChatTemplates {
 
     @Override
     public List<ChatSegment> render(List<ChatMessage> messages, boolean addGenerationPrompt) {
-      Segments s = new Segments();
+      Segments s = new Segments(messages);
       s.add(bos, false);
       for (int i = 0; i < messages.size(); i++) {
         ChatMessage m = messages.get(i);
@@ -230,7 +236,7 @@ public final class ChatTemplates {
 
     @Override
     public List<ChatSegment> render(List<ChatMessage> messages, boolean addGenerationPrompt) {
-      Segments s = new Segments();
+      Segments s = new Segments(messages);
       for (ChatMessage m : messages) {
         s.add(m.role() + ": ", false);
         if (isAssistant(m)) {

@@ -71,6 +71,15 @@ public final class TextTokenizer implements AutoCloseable {
       }
       eos.add(id);
     }
+    this.chatTemplate = ChatTemplates.detect(config.chatTemplate(), config.bosToken(), config.eosToken());
+    String endOfTurn = switch (chatTemplate.name()) {
+      case "chatml" -> "<|im_end|>";
+      case "llama3" -> "<|eot_id|>";
+      default -> null;
+    };
+    if (endOfTurn != null && vocab.ids.containsKey(endOfTurn)) {
+      eos.add(vocab.ids.get(endOfTurn));
+    }
     this.eosIds = Collections.unmodifiableSet(eos);
     if (config.padToken() != null) {
       this.padId = idOf(configFile, "pad_token", config.padToken());
@@ -82,7 +91,6 @@ public final class TextTokenizer implements AutoCloseable {
     this.manualEos = manualSpecials && config.eosToken() != null && Boolean.TRUE.equals(config.addEosToken());
     int[] probe = encode("a", true);
     this.addsBos = bosId.isPresent() && probe.length > 0 && probe[0] == bosId.getAsInt();
-    this.chatTemplate = ChatTemplates.detect(config.chatTemplate(), config.bosToken(), config.eosToken());
     List<byte[]> view = new ArrayList<>(vocab.tokenBytes.length);
     for (byte[] b : vocab.tokenBytes) {
       view.add(b == null ? null : b.clone());
@@ -110,11 +118,11 @@ public final class TextTokenizer implements AutoCloseable {
     }
     TokenizerJson vocab = TokenizerJson.parse(file, json);
     TokenizerConfigJson config = TokenizerConfigJson.read(modelDir);
-    HuggingFaceTokenizer native_ = NativeTokenizers.create(file, json);
+    HuggingFaceTokenizer tokenizer = NativeTokenizers.create(file, json);
     try {
-      return new TextTokenizer(native_, vocab, config, modelDir);
+      return new TextTokenizer(tokenizer, vocab, config, modelDir);
     } catch (IOException | RuntimeException e) {
-      native_.close();
+      tokenizer.close();
       throw e;
     }
   }
@@ -130,10 +138,14 @@ public final class TextTokenizer implements AutoCloseable {
   /**
    * Encodes text (no truncation, no padding).
    *
+   * <p>A lone UTF-16 surrogate (not valid Unicode, but possible in a Java string or a JSON {@code \\uD800} escape)
+   * is encoded as U+FFFD.
+   *
    * @param addSpecialTokens add the special tokens of the tokenizer's post-processor (e.g. BOS); chat text rendered
    *     by {@link #chatTemplate()} already holds them, so encode it with false
    */
   public int[] encode(String text, boolean addSpecialTokens) {
+    text = withoutLoneSurrogates(text);
     boolean nativeSpecials = addSpecialTokens && !manualSpecials;
     long encoding = TokenizersLibrary.LIB.encode(tokenizer.getHandle(), text, nativeSpecials);
     long[] ids;
@@ -174,6 +186,32 @@ public final class TextTokenizer implements AutoCloseable {
     return config.cleanUpTokenizationSpaces() ? cleanUp(text) : text;
   }
 
+  /** {@code text} with each unpaired surrogate replaced by U+FFFD (the same string when there is none). */
+  static String withoutLoneSurrogates(String text) {
+    int n = text.length();
+    for (int i = 0; i < n; i++) {
+      char c = text.charAt(i);
+      if (Character.isSurrogate(c)) {
+        if (Character.isHighSurrogate(c) && i + 1 < n && Character.isLowSurrogate(text.charAt(i + 1))) {
+          i++;
+          continue;
+        }
+        StringBuilder out = new StringBuilder(n);
+        out.append(text, 0, i);
+        for (int j = i; j < n; j++) {
+          char d = text.charAt(j);
+          if (Character.isHighSurrogate(d) && j + 1 < n && Character.isLowSurrogate(text.charAt(j + 1))) {
+            out.append(d).append(text.charAt(++j));
+          } else {
+            out.append(Character.isSurrogate(d) ? '\uFFFD' : d);
+          }
+        }
+        return out.toString();
+      }
+    }
+    return text;
+  }
+
   /** transformers' {@code clean_up_tokenization}. */
   private static String cleanUp(String s) {
     return s.replace(" .", ".").replace(" ?", "?").replace(" !", "!").replace(" ,", ",").replace(" ' ", "'")
@@ -196,12 +234,16 @@ public final class TextTokenizer implements AutoCloseable {
     return addsBos;
   }
 
-  /** Ids that end generation: tokenizer_config.json's eos_token and generation_config.json's eos_token_id. */
+  /**
+   * Ids that end generation: tokenizer_config.json's eos_token, generation_config.json's eos_token_id, and the token
+   * that ends an assistant turn in a recognised chat template ({@code <|im_end|>} for ChatML, {@code <|eot_id|>} for
+   * Llama 3), in that order.
+   */
   public Set<Integer> eosIds() {
     return eosIds;
   }
 
-  /** The padding id: pad_token, else the first EOS id, else 0. */
+  /** The padding id: pad_token, else the first of {@link #eosIds()}, else 0. */
   public int padId() {
     return padId;
   }
@@ -274,8 +316,9 @@ public final class TextTokenizer implements AutoCloseable {
     for (ChatSegment s : segments) {
       text.append(s.text());
     }
-    int[] ids = encode(text.toString(), false);
-    byte[] utf8 = text.toString().getBytes(StandardCharsets.UTF_8);
+    String whole = withoutLoneSurrogates(text.toString());
+    int[] ids = encode(whole, false);
+    byte[] utf8 = whole.getBytes(StandardCharsets.UTF_8);
     boolean[] trainable = new boolean[ids.length];
     int segment = 0;
     long segmentEnd = segments.isEmpty() ? 0 : utf8Length(segments.get(0).text());

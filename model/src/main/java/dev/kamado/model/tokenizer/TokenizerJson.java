@@ -7,7 +7,6 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashMap;
-import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 
@@ -95,8 +94,7 @@ final class TokenizerJson {
       if (!vocab.isObject()) {
         throw new TokenizerFormatException(file, "field 'model.vocab' must be an object of token to id");
       }
-      for (Iterator<Map.Entry<String, JsonNode>> it = vocab.fields(); it.hasNext(); ) {
-        Map.Entry<String, JsonNode> e = it.next();
+      for (Map.Entry<String, JsonNode> e : vocab.properties()) {
         if (!e.getValue().canConvertToInt() || e.getValue().asInt() < 0) {
           throw new TokenizerFormatException(file, "model.vocab['" + e.getKey() + "'] is not a non-negative id");
         }

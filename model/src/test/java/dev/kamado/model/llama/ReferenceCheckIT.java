@@ -1,7 +1,6 @@
 package dev.kamado.model.llama;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.junit.jupiter.api.Assertions.fail;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
@@ -9,14 +8,11 @@ import ai.djl.ndarray.types.Shape;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.kamado.model.Engines;
-import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -40,27 +36,12 @@ class ReferenceCheckIT {
 
   @TempDir
   static Path work;
-  static Path python;
-  static Path scripts;
+  static ReferencePython reference;
   static NDManager root;
 
   @BeforeAll
   static void setUp() {
-    String configured = System.getProperty("kamado.reference.python");
-    python = configured != null && !configured.isBlank() ? Path.of(configured)
-        : Path.of(System.getProperty("user.home"), ".cache", "kamado", "reference-venv", "bin", "python");
-    if (!Files.isExecutable(python)) {
-      fail("Reference Python venv not found at " + python + ": run hack/reference/setup-venv.sh (or set the system "
-          + "property kamado.reference.python to its python). The reference check cannot be skipped.");
-    }
-    Path dir = Path.of("").toAbsolutePath();
-    while (dir != null && !Files.isRegularFile(dir.resolve("hack/reference/make_tiny_model.py"))) {
-      dir = dir.getParent();
-    }
-    if (dir == null) {
-      fail("cannot find hack/reference/make_tiny_model.py above " + Path.of("").toAbsolutePath());
-    }
-    scripts = dir.resolve("hack/reference");
+    reference = ReferencePython.locate();
     root = Engines.pytorch().newBaseManager();
   }
 
@@ -144,12 +125,11 @@ class ReferenceCheckIT {
     try (NDManager m = root.newSubManager(); LlamaModel llama = LlamaModel.load(model, m);
         LoraAdapter lora = LoraAdapter.load(adapterDir, llama)) {
       llama.attach(lora);
-      float[][] base = null;
       assertClose(forwardLogits(llama, m), ref.get("logits"), adapterDir.getFileName() + " forward");
       assertThat(greedy(llama, PROMPT, GREEDY)).as("greedy tokens with the adapter")
           .containsExactly(ints(ref.get("greedy_ids")));
       llama.detach();
-      base = forwardLogits(llama, m);
+      float[][] base = forwardLogits(llama, m);
       double effect = maxDiff(base, ref.get("logits"));
       assertThat(effect).as("the adapter changes the logits").isGreaterThan(1e-3);
     }
@@ -221,38 +201,20 @@ class ReferenceCheckIT {
 
   private static Path makeModel(String arch, String name, String... extra) throws Exception {
     Path out = work.resolve(name);
-    List<String> cmd = new ArrayList<>(List.of(scripts.resolve("make_tiny_model.py").toString(), "--arch", arch,
-        "--out", out.toString()));
+    List<String> cmd = new ArrayList<>(List.of("--arch", arch, "--out", out.toString()));
     cmd.addAll(List.of(extra));
-    run(cmd);
+    reference.run("make_tiny_model.py", cmd);
     return out;
   }
 
   private static JsonNode reference(Path model, Path adapter, int greedy) throws Exception {
     Path out = Files.createTempFile(work, "ref-", ".json");
-    List<String> cmd = new ArrayList<>(List.of(scripts.resolve("reference_logits.py").toString(), "--model",
-        model.toString(), "--prompt-ids", Arrays.toString(PROMPT).replaceAll("[\\[\\] ]", ""), "--out",
+    List<String> cmd = new ArrayList<>(List.of("--model", model.toString(), "--prompt-ids", Arrays.toString(PROMPT).replaceAll("[\\[\\] ]", ""), "--out",
         out.toString(), "--greedy", Integer.toString(greedy)));
     if (adapter != null) {
       cmd.addAll(List.of("--adapter", adapter.toString()));
     }
-    run(cmd);
+    reference.run("reference_logits.py", cmd);
     return JSON.readTree(out.toFile());
-  }
-
-  private static void run(List<String> args) throws IOException, InterruptedException {
-    List<String> cmd = new ArrayList<>();
-    cmd.add(python.toString());
-    cmd.addAll(args);
-    Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
-    byte[] output = p.getInputStream().readAllBytes();
-    if (!p.waitFor(600, TimeUnit.SECONDS)) {
-      p.destroyForcibly();
-      fail("timed out: " + String.join(" ", cmd));
-    }
-    if (p.exitValue() != 0) {
-      fail("failed (exit " + p.exitValue() + "): " + String.join(" ", cmd) + "\n"
-          + new String(output, StandardCharsets.UTF_8));
-    }
   }
 }

@@ -86,6 +86,17 @@ class BpeTrainerTest {
   }
 
   @Test
+  void loneSurrogatesAreEncodedAsReplacementCharacters() throws Exception {
+    try (TextTokenizer tok = TextTokenizer.load(trained)) {
+      assertThat(tok.decode(tok.encode("a\uD800b\uDC00😀x\uD83D", false), false)).isEqualTo("a\uFFFDb\uFFFD😀x\uFFFD");
+      List<ChatSegment> chat = tok.chatTemplate().render(List.of(ChatMessage.user("q\uDC00"),
+          ChatMessage.assistant("\uD800!")), false);
+      ChatEncoding enc = tok.encodeChat(chat);
+      assertThat(tok.decode(enc.ids(), false)).contains("q\uFFFD").contains("\uFFFD!<|im_end|>");
+    }
+  }
+
+  @Test
   void rejectsAVocabularySmallerThanTheBytes() {
     assertThatThrownBy(() -> new BpeTrainer(200)).hasMessageContaining("256 byte tokens");
   }

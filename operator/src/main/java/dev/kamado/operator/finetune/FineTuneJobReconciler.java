@@ -15,7 +15,6 @@ import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.batch.v1.Job;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientException;
-import io.fabric8.kubernetes.client.dsl.NonDeletingOperation;
 import io.fabric8.kubernetes.client.dsl.base.PatchContext;
 import io.fabric8.kubernetes.client.dsl.base.PatchType;
 import io.javaoperatorsdk.operator.api.config.informer.InformerEventSourceConfiguration;
@@ -148,7 +147,6 @@ public class FineTuneJobReconciler implements Reconciler<FineTuneJob> {
     createIfAbsent(client, TrainingJobResources.progressRole(ftj));
     createIfAbsent(client, TrainingJobResources.progressRoleBinding(ftj));
     createIfAbsent(client, TrainingJobResources.progressConfigMap(ftj));
-    client.resource(TrainingJobResources.configMap(ftj, json, hash)).createOr(NonDeletingOperation::update);
     Job created = createIfAbsent(client, desired);
     events.record(client, ftj, "Normal", "JobCreated", "created Job " + created.getMetadata().getName()
         + (queued ? " in Kueue queue " + ftj.getSpec().getScheduling().getQueueName() : "")

@@ -1,7 +1,6 @@
 package dev.kamado.operator.finetune;
 
 import static dev.kamado.api.training.TrainerContract.CONFIG_DIR;
-import static dev.kamado.api.training.TrainerContract.CONFIG_HASH_ANNOTATION;
 import static dev.kamado.api.training.TrainerContract.CONFIG_KEY;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
@@ -56,8 +55,10 @@ import java.util.Objects;
 
 /**
  * The objects a FineTuneJob turns into, each a pure function of the resource, the resolved base model and the
- * operator's configuration: the training configuration ConfigMap, the progress ConfigMap with the service account
- * and RBAC that let only this job's trainer write it, and the batch/v1 Job that runs the trainer.
+ * operator's configuration: the progress ConfigMap with the service account and RBAC that let only this job's trainer
+ * write it, and the batch/v1 Job that runs the trainer. The resolved training configuration travels in the pod
+ * template's {@value TrainerContract#CONFIG_ANNOTATION} annotation and reaches the trainer as a file through a
+ * downward-API volume: one object less to write per job, and it can never disagree with the pod that reads it.
  */
 public final class TrainingJobResources {
   static final String CONTAINER = "trainer";
@@ -69,10 +70,6 @@ public final class TrainingJobResources {
 
   public static String jobName(FineTuneJob job) {
     return job.getMetadata().getName();
-  }
-
-  public static String configMapName(FineTuneJob job) {
-    return job.getMetadata().getName() + "-config";
   }
 
   public static String progressConfigMapName(FineTuneJob job) {
@@ -130,14 +127,6 @@ public final class TrainingJobResources {
     } catch (NoSuchAlgorithmException | JsonProcessingException e) {
       throw new IllegalStateException(e);
     }
-  }
-
-  public static ConfigMap configMap(FineTuneJob job, String configJson, String hash) {
-    return new ConfigMapBuilder()
-        .withMetadata(meta(job, configMapName(job), "config", Map.of(CONFIG_HASH_ANNOTATION, hash)))
-        .withImmutable(false)
-        .addToData(CONFIG_KEY, configJson)
-        .build();
   }
 
   /** Created empty; the trainer fills it. */
@@ -198,6 +187,11 @@ public final class TrainingJobResources {
       podLabels.putAll(podMeta.getLabels());
     }
     podLabels.putAll(labels);
+    Map<String, String> podAnnotations = new LinkedHashMap<>();
+    if (podMeta.getAnnotations() != null) {
+      podAnnotations.putAll(podMeta.getAnnotations());
+    }
+    podAnnotations.put(TrainerContract.CONFIG_ANNOTATION, toJson(trainingConfig(job, base)));
 
     Volumes volumes = new Volumes();
     volumes.claim(StorageUri.parse(base.uri()), false);
@@ -209,8 +203,10 @@ public final class TrainingJobResources {
 
     List<Volume> podVolumes = new ArrayList<>();
     List<VolumeMount> mounts = new ArrayList<>();
-    podVolumes.add(new VolumeBuilder().withName("config").withNewConfigMap().withName(configMapName(job))
-        .endConfigMap().build());
+    podVolumes.add(new VolumeBuilder().withName("config").withNewDownwardAPI()
+        .addNewItem().withPath(CONFIG_KEY).withNewFieldRef()
+        .withFieldPath("metadata.annotations['" + TrainerContract.CONFIG_ANNOTATION + "']").endFieldRef().endItem()
+        .endDownwardAPI().build());
     mounts.add(new VolumeMountBuilder().withName("config").withMountPath(CONFIG_DIR).withReadOnly(true).build());
     podVolumes.add(new VolumeBuilder().withName("dshm").withNewEmptyDir().withMedium("Memory")
         .withSizeLimit(sharedMemory(res)).endEmptyDir().build());
@@ -279,7 +275,7 @@ public final class TrainingJobResources {
                 .build())
         .endPodFailurePolicy()
         .withNewTemplate()
-        .withNewMetadata().withLabels(podLabels).withAnnotations(podMeta.getAnnotations()).endMetadata()
+        .withNewMetadata().withLabels(podLabels).withAnnotations(podAnnotations).endMetadata()
         .withNewSpec()
         .withRestartPolicy("Never")
         .withServiceAccountName(serviceAccountName(job))

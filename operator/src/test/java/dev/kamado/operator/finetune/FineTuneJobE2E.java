@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.kamado.api.training.TrainerContract;
 import dev.kamado.api.training.TrainingResult;
 import dev.kamado.api.v1alpha1.ComputeResources;
 import dev.kamado.api.v1alpha1.DatasetFormat;
@@ -20,7 +21,6 @@ import dev.kamado.operator.status.Conditions;
 import dev.kamado.testing.ControlPlane;
 import dev.kamado.testing.WithKwokCluster;
 import io.fabric8.kubernetes.api.model.Condition;
-import io.fabric8.kubernetes.api.model.ConfigMap;
 import io.fabric8.kubernetes.api.model.ContainerStatusBuilder;
 import io.fabric8.kubernetes.api.model.Event;
 import io.fabric8.kubernetes.api.model.PersistentVolumeBuilder;
@@ -134,7 +134,7 @@ class FineTuneJobE2E {
                "tokensPerSecond": 5120.5, "etaSeconds": 600, "time": "2026-11-28T10:00:00Z",
                "checkpoint": {"step": 50, "path": "checkpoints/step-50", "time": "2026-11-28T09:59:00Z"}}
               """) + "}}");
-      assertThatThrownBy(() -> trainer.configMaps().inNamespace(namespace).withName("triage-config")
+      assertThatThrownBy(() -> trainer.configMaps().inNamespace(namespace).withName("some-other-config")
           .patch(PatchContext.of(PatchType.JSON_MERGE), "{\"data\":{\"x\":\"y\"}}"))
           .isInstanceOf(KubernetesClientException.class)
           .satisfies(e -> assertThat(((KubernetesClientException) e).getCode()).isEqualTo(403));
@@ -262,8 +262,8 @@ class FineTuneJobE2E {
     FineTuneJob started = await("chained job Running", sft, j -> j.getStatus().getPhase() == FineTuneJobPhase.Running);
     assertThat(started.getStatus().getBaseModel().getUri()).isEqualTo("pvc://models/domain/v1");
     assertThat(started.getStatus().getBaseModel().getDigest()).isEqualTo(model.getDigest());
-    ConfigMap config = admin.configMaps().inNamespace(namespace).withName("triage-on-domain-config").get();
-    var training = JSON.readTree(config.getData().get("training.json"));
+    var training = JSON.readTree(admin.batch().v1().jobs().inNamespace(namespace).withName("triage-on-domain").get()
+        .getSpec().getTemplate().getMetadata().getAnnotations().get(TrainerContract.CONFIG_ANNOTATION));
     assertThat(training.at("/baseModel/path").asText()).isEqualTo("/kamado/volumes/models/domain/v1");
     assertThat(training.at("/baseModel/digest").asText()).isEqualTo(model.getDigest());
   }

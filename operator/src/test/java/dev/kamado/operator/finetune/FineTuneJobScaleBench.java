@@ -82,6 +82,8 @@ class FineTuneJobScaleBench {
           public void onClose(WatcherException cause) {}
         })) {
       operator.awaitReady();
+      ApiServerLoad loadBefore = ApiServerLoad.read(admin);
+      double operatorCpuBefore = operator.metricSum("process_cpu_seconds_total", "");
       double startedBefore = operator.metricSum(RECONCILES, FINETUNEJOB);
       long rssIdle = operator.rssBytes();
 
@@ -103,6 +105,8 @@ class FineTuneJobScaleBench {
       long tAll = System.nanoTime();
       double reconciles = operator.metricSum(RECONCILES, FINETUNEJOB)
           - startedBefore;
+      double operatorCpu = operator.metricSum("process_cpu_seconds_total", "") - operatorCpuBefore;
+      ApiServerLoad load = ApiServerLoad.read(admin).minus(loadBefore);
 
       List<Long> latencies = new ArrayList<>();
       created.forEach((name, at) -> {
@@ -123,6 +127,11 @@ class FineTuneJobScaleBench {
           reconciles / seconds);
       System.out.printf("creation -> Job latency p50 / p99 / max     %8.0f / %.0f / %.0f ms%n",
           percentile(sorted, 0.50) / 1e6, percentile(sorted, 0.99) / 1e6, percentile(sorted, 1.0) / 1e6);
+      // CPU seconds and request counts do not depend on how busy the machine is, unlike the wall-clock figures.
+      System.out.printf("operator CPU / kube-apiserver CPU           %8.1f / %.1f s   (%.1f / %.1f ms per FineTuneJob)%n",
+          operatorCpu, load.cpuSeconds(), 1000 * operatorCpu / JOBS, 1000 * load.cpuSeconds() / JOBS);
+      System.out.printf("API writes per FineTuneJob, all clients     %8.1f   (%s)%n", load.writes() / JOBS,
+          load.writesByResource(JOBS));
       System.out.printf("operator heap used                          %8.1f MB%n",
           operator.metricSum("jvm_memory_used_bytes", "area=\"heap\"") / 1e6);
       System.out.printf("operator RSS idle / now / peak              %8.1f / %.1f / %.1f MB   (goal peak <= 350 MB)%n",

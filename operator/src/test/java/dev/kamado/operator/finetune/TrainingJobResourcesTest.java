@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.kamado.api.training.TrainerContract;
 import dev.kamado.api.v1alpha1.ComputeResources;
 import dev.kamado.api.v1alpha1.Dataset;
 import dev.kamado.api.v1alpha1.DatasetFormat;
@@ -107,6 +108,26 @@ class TrainingJobResourcesTest {
         .collect(Collectors.toMap(VolumeMount::getName, Function.identity()));
     assertThat(mounts.get("pvc-datasets").getMountPath()).isEqualTo("/kamado/volumes/datasets");
     assertThat(mounts.get("dshm").getMountPath()).isEqualTo("/dev/shm");
+  }
+
+  @Test
+  void theTrainingConfigurationReachesThePodThroughItsOwnAnnotation() {
+    FineTuneJob ftj = fineTuneJob();
+    Job job = TrainingJobResources.job(ftj, BASE, CONFIG, false);
+    var template = job.getSpec().getTemplate();
+    assertThat(template.getMetadata().getAnnotations()).containsEntry(TrainerContract.CONFIG_ANNOTATION,
+        TrainingJobResources.toJson(TrainingJobResources.trainingConfig(ftj, BASE)));
+    Volume config = template.getSpec().getVolumes().stream().filter(v -> v.getName().equals("config")).findFirst()
+        .orElseThrow();
+    assertThat(config.getDownwardAPI().getItems()).singleElement().satisfies(item -> {
+      assertThat(item.getPath()).isEqualTo(TrainerContract.CONFIG_KEY);
+      assertThat(item.getFieldRef().getFieldPath())
+          .isEqualTo("metadata.annotations['" + TrainerContract.CONFIG_ANNOTATION + "']");
+    });
+    VolumeMount mount = template.getSpec().getContainers().get(0).getVolumeMounts().stream()
+        .filter(m -> m.getName().equals("config")).findFirst().orElseThrow();
+    assertThat(mount.getMountPath()).isEqualTo(TrainerContract.CONFIG_DIR);
+    assertThat(mount.getReadOnly()).isTrue();
   }
 
   @Test
