@@ -5,6 +5,7 @@
 #     not enough for Kubernetes 1.36, so a missing Go is reported rather than guessed at)
 #   - openssl, curl (certificates and health checks of the local control plane)
 #   - python3 with venv (test tooling only: the reference venv of hack/reference/setup-venv.sh)
+#   - prometheus (Debian package, ~19 MB): the token-autoscaling tests start it on loopback; they skip without it
 # Run as root (CI) or with sudo available. Prints what it did on stderr.
 set -euo pipefail
 
@@ -25,6 +26,7 @@ if ! have curl; then missing+=(curl); fi
 if ! have python3; then missing+=(python3); fi
 # Debian's python3 lacks ensurepip unless python3-venv is installed; `python3 -m venv` fails without it.
 if ! python3 -c 'import ensurepip, venv' >/dev/null 2>&1; then missing+=(python3-venv); fi
+if ! have prometheus; then missing+=(prometheus); fi
 
 if [ ${#missing[@]} -gt 0 ]; then
   log "installing Debian packages: ${missing[*]}"

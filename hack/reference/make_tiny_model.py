@@ -102,6 +102,8 @@ def parse_args(argv=None):
     p.add_argument("--max-position", type=int, default=512)
     p.add_argument("--rope-theta", type=float, default=10000.0)
     p.add_argument("--rms-eps", type=float, default=1e-6)
+    p.add_argument("--rope-llama3", action="store_true",
+                   help="llama only: rope_scaling of type llama3 (factor 8, low 1, high 4, original context 64)")
     p.add_argument("--dtype", choices=["float32", "bfloat16"], default="float32")
     p.add_argument("--init-std", type=float, default=0.3,
                    help="std of the random weights (transformers uses 0.02; with that, tiny "
@@ -207,6 +209,11 @@ def build_config(a, tok, tied):
     )
     if a.hidden % a.heads or a.heads % a.kv_heads:
         raise SystemExit("--hidden must be divisible by --heads, and --heads by --kv-heads")
+    if a.rope_llama3:
+        if a.arch != "llama":
+            raise SystemExit("--rope-llama3 is for --arch llama")
+        common["rope_scaling"] = {"rope_type": "llama3", "factor": 8.0, "low_freq_factor": 1.0,
+                                  "high_freq_factor": 4.0, "original_max_position_embeddings": 64}
     if a.arch == "llama":
         return transformers.LlamaConfig(attention_bias=False, mlp_bias=False, **common)
     return transformers.Qwen2Config(use_sliding_window=False, max_window_layers=a.layers, **common)

@@ -1,5 +1,8 @@
 package dev.kamado.operator;
 
+import dev.kamado.operator.autoscale.MetricsSource;
+import dev.kamado.operator.autoscale.PodMetricsScraper;
+import dev.kamado.operator.autoscale.PrometheusMetricsSource;
 import dev.kamado.operator.finetune.FineTuneJobReconciler;
 import dev.kamado.operator.http.OperatorEndpoints;
 import dev.kamado.operator.http.OperatorEndpoints.Probe;
@@ -16,6 +19,7 @@ import io.prometheus.metrics.model.registry.PrometheusRegistry;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.time.Clock;
+import java.time.Duration;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -77,7 +81,11 @@ public final class KamadoOperator implements AutoCloseable {
       }
     });
     register(operator, new FineTuneJobReconciler(config, clock), config);
-    register(operator, new ModelServerReconciler(clock), config);
+    MetricsSource serverMetrics = config.prometheusUrl() == null || config.prometheusUrl().isBlank()
+        ? new PodMetricsScraper(Duration.ofSeconds(2), clock)
+        : new PrometheusMetricsSource(config.prometheusUrl(), "1m", Duration.ofSeconds(3));
+    register(operator, new ModelServerReconciler(config, clock, serverMetrics,
+        ModelServerReconciler.EVALUATION_INTERVAL), config);
 
     OperatorEndpoints endpoints;
     try {

@@ -136,7 +136,9 @@ class OperatorProcessIT {
       await("the new leader to reconcile a ModelServer", Duration.ofSeconds(60), () -> {
         ModelServer s = admin.resources(ModelServer.class).inNamespace(namespace)
             .withName(server.getMetadata().getName()).get();
-        return s.getStatus() != null && Conditions.isTrue(s.getStatus().getConditions(), "Accepted");
+        // It waits for its FineTuneJob, which has no pod here (no controller-manager), and says so.
+        return s.getStatus() != null && Conditions.find(s.getStatus().getConditions(), "ModelResolved")
+            .map(c -> "WaitingForFineTuneJob".equals(c.getReason())).orElse(false);
       }, standby);
       System.out.printf("Leader failover: lease taken over and a new resource reconciled %d ms after kill -9%n",
           Duration.between(killed, Instant.now()).toMillis());

@@ -2,6 +2,8 @@ package dev.kamado.api.v1alpha1;
 
 import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonPropertyDescription;
+import io.fabric8.generator.annotation.Size;
+import java.util.List;
 
 /** The autoscaler's latest reading and decision. */
 @JsonInclude(JsonInclude.Include.NON_NULL)
@@ -29,6 +31,12 @@ public class AutoscalerStatus {
 
   @JsonPropertyDescription("When the replica count last changed (RFC 3339).")
   private String lastScaleTime;
+
+  @Size(max = 256)
+  @JsonPropertyDescription(
+      "Recommendations still inside a stabilisation window, oldest first, so that the windows survive a restart of "
+          + "the operator.")
+  private List<ReplicaRecommendation> recommendations;
 
   public String getSource() {
     return source;
@@ -92,5 +100,13 @@ public class AutoscalerStatus {
 
   public void setLastScaleTime(String lastScaleTime) {
     this.lastScaleTime = lastScaleTime;
+  }
+
+  public List<ReplicaRecommendation> getRecommendations() {
+    return recommendations;
+  }
+
+  public void setRecommendations(List<ReplicaRecommendation> recommendations) {
+    this.recommendations = recommendations;
   }
 }

@@ -22,6 +22,12 @@ import io.fabric8.kubernetes.model.annotation.SpecReplicas;
     value = "!has(self.replicas) || (self.replicas >= self.minReplicas && self.replicas <= self.maxReplicas)",
     message = "replicas must lie between minReplicas and maxReplicas",
     fieldPath = ".replicas")
+@ValidationRule(
+    value = "!has(self.autoscaling) || !has(self.autoscaling.mode) || self.autoscaling.mode != 'external' "
+        + "|| has(self.replicas)",
+    message = "autoscaling.mode external needs spec.replicas: the scale subresource that an HPA or KEDA uses reads "
+        + "and writes it",
+    fieldPath = ".replicas")
 public class ModelServerSpec {
   @Required
   @JsonPropertyDescription("The model to serve: a URI, or the model produced by a FineTuneJob.")

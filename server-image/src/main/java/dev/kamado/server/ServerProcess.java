@@ -1,0 +1,203 @@
+package dev.kamado.server;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.kamado.server.config.ServerConfig;
+import dev.kamado.server.constraint.ResponseConstraints;
+import dev.kamado.server.engine.Engine;
+import dev.kamado.server.engine.EngineSettings;
+import dev.kamado.server.engine.FinishReason;
+import dev.kamado.server.engine.GenerationListener;
+import dev.kamado.server.engine.GenerationRequest;
+import dev.kamado.server.engine.QueueFullException;
+import dev.kamado.server.engine.SamplingParams;
+import dev.kamado.server.engine.TokenConstraint;
+import dev.kamado.server.http.ApiServer;
+import dev.kamado.server.http.Serving;
+import dev.kamado.server.metrics.ServerMetrics;
+import dev.kamado.server.model.InvalidModelException;
+import dev.kamado.server.model.LoadedModel;
+import dev.kamado.server.model.ModelLoader;
+import dev.kamado.server.schema.UnsupportedSchemaException;
+import io.vertx.core.Vertx;
+import java.io.IOException;
+import java.util.List;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import sun.misc.Signal;
+
+/**
+ * One server run: listen at once (503 until ready), load and verify the model, warm up, serve; on SIGTERM or SIGINT
+ * stop accepting, let in-flight requests finish within the grace period, and exit 0.
+ */
+final class ServerProcess {
+
+  private static final Logger LOG = LoggerFactory.getLogger(ServerProcess.class);
+
+  private final ServerConfig config;
+  private final CountDownLatch stop = new CountDownLatch(1);
+  private final AtomicReference<Engine> engine = new AtomicReference<>();
+
+  ServerProcess(ServerConfig config) {
+    this.config = config;
+  }
+
+  /** Runs until shutdown; returns the exit code. */
+  int run() {
+    JsonNode defaultSchema = null;
+    if (config.schema() != null) {
+      try {
+        defaultSchema = ResponseConstraints.readSchemaFile(config.schema());
+      } catch (IOException e) {
+        System.err.println("kamado-server: --schema: " + e.getMessage());
+        return Main.EXIT_CONFIG;
+      }
+    }
+    Signal.handle(new Signal("TERM"), s -> stop.countDown());
+    Signal.handle(new Signal("INT"), s -> stop.countDown());
+
+    Vertx vertx = Vertx.vertx();
+    ServerMetrics metrics = new ServerMetrics(() -> running(), () -> waiting());
+    metrics.ready(false);
+    ApiServer api = new ApiServer(vertx, metrics, config.maxRequestBytes());
+    int port;
+    try {
+      port = api.listen(config.host(), config.port()).toCompletionStage().toCompletableFuture().get();
+    } catch (Exception e) {
+      System.err.println("kamado-server: cannot listen on " + config.host() + ":" + config.port() + ": "
+          + (e.getCause() != null ? e.getCause().getMessage() : e.getMessage()));
+      vertx.close();
+      return Main.EXIT_CONFIG;
+    }
+    LOG.info("listening on {}:{} (not ready until the model is loaded)", config.host(), port);
+
+    long start = System.nanoTime();
+    LoadedModel model;
+    ResponseConstraints constraints;
+    try {
+      model = ModelLoader.load(config);
+    } catch (InvalidModelException e) {
+      System.err.println("kamado-server: " + e.getMessage());
+      vertx.close();
+      return Main.EXIT_MODEL;
+    }
+    try {
+      constraints = new ResponseConstraints(model.tokenBytes(), model.endOfSequenceIds(), defaultSchema);
+    } catch (UnsupportedSchemaException e) {
+      System.err.println("kamado-server: --schema " + config.schema() + ": " + e.getMessage());
+      model.model().close();
+      vertx.close();
+      return Main.EXIT_CONFIG;
+    }
+    Engine started = new Engine(model.model(), model::newDetokenizer, model.generatableIds(), model.endOfSequenceIds(),
+        new EngineSettings(config.maxRunning(), config.maxWaiting(), config.maxPrefillTokens()), metrics);
+    engine.set(started);
+    started.start();
+    LOG.info("model {} loaded in {} ms from {}{} ({}: {} layers, hidden {}, vocab {}; context {} tokens)",
+        model.name(), (System.nanoTime() - start) / 1_000_000, model.folders().base(),
+        model.folders().adapter() == null ? "" : " with adapter " + model.folders().adapter(),
+        model.config().modelType(), model.config().numHiddenLayers(), model.config().hiddenSize(),
+        model.config().vocabSize(), started.contextLength());
+    try {
+      warmUp(started, model, constraints);
+      if (stop.await(config.warmupDelay().toMillis(), TimeUnit.MILLISECONDS)) {
+        return shutdown(vertx, api, started);
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return 1;
+    } catch (RuntimeException e) {
+      System.err.println("kamado-server: warm-up failed: " + e.getMessage());
+      started.close();
+      vertx.close();
+      return Main.EXIT_MODEL;
+    }
+    api.ready(new Serving(model.name(), started, model.tokenizer(), constraints, config.defaultMaxTokens()));
+    LOG.info("ready: serving {} on port {}", model.name(), port);
+    try {
+      stop.await();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+    api.drain();
+    return shutdown(vertx, api, started);
+  }
+
+  private int shutdown(Vertx vertx, ApiServer api, Engine started) {
+    api.drain();
+    started.stopAccepting();
+    LOG.info("shutting down: {} running, {} waiting; grace period {}", started.running(), started.waiting(),
+        config.gracePeriod());
+    try {
+      if (!started.awaitIdle(config.gracePeriod())) {
+        LOG.warn("grace period over with {} requests in flight; ending them", started.running() + started.waiting());
+      }
+      Thread.sleep(200);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+    started.close();
+    try {
+      api.close().toCompletionStage().toCompletableFuture().get(5, TimeUnit.SECONDS);
+      vertx.close().toCompletionStage().toCompletableFuture().get(5, TimeUnit.SECONDS);
+    } catch (Exception e) {
+      LOG.warn("closing the HTTP server: {}", e.toString());
+    }
+    LOG.info("stopped");
+    return 0;
+  }
+
+  /** Runs short requests through the engine (and the default schema, if any) so the first client is not slow. */
+  private static void warmUp(Engine engine, LoadedModel model, ResponseConstraints constraints)
+      throws InterruptedException {
+    int[] prompt = model.tokenizer().encode("Hello, warm-up.", true);
+    if (prompt.length == 0) {
+      prompt = new int[] {0};
+    }
+    List<TokenConstraint> constraintsToTry = constraints.hasDefault()
+        ? java.util.Arrays.asList(null, constraints.forRequest(null)) : java.util.Collections.singletonList(null);
+    for (TokenConstraint constraint : constraintsToTry) {
+      CountDownLatch done = new CountDownLatch(1);
+      AtomicReference<String> error = new AtomicReference<>();
+      GenerationListener listener = new GenerationListener() {
+        @Override
+        public void onText(String text) {
+        }
+
+        @Override
+        public void onFinish(FinishReason reason, int promptTokens, int completionTokens) {
+          done.countDown();
+        }
+
+        @Override
+        public void onError(String message) {
+          error.set(message);
+          done.countDown();
+        }
+      };
+      try {
+        engine.submit(new GenerationRequest(prompt, new SamplingParams(8, 0, 1, 0, List.of()), constraint,
+            listener));
+      } catch (QueueFullException e) {
+        throw new IllegalStateException(e.getMessage(), e);
+      }
+      done.await();
+      if (error.get() != null) {
+        throw new IllegalStateException(error.get());
+      }
+    }
+  }
+
+  private int running() {
+    Engine current = engine.get();
+    return current == null ? 0 : current.running();
+  }
+
+  private int waiting() {
+    Engine current = engine.get();
+    return current == null ? 0 : current.waiting();
+  }
+
+}

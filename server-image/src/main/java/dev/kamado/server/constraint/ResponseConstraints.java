@@ -1,0 +1,83 @@
+package dev.kamado.server.constraint;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.kamado.server.engine.TokenConstraint;
+import dev.kamado.server.http.ApiError;
+import dev.kamado.server.schema.CompiledSchema;
+import dev.kamado.server.schema.ConstrainedDecoder;
+import dev.kamado.server.schema.SchemaCompiler;
+import dev.kamado.server.schema.TokenVocabulary;
+import dev.kamado.server.schema.UnsupportedSchemaException;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Set;
+
+/**
+ * Turns a request's {@code response_format} (or the server-wide default schema) into a token constraint. Compiled
+ * schemas and per-vocabulary decoders are cached by the schema package, so a schema seen before costs a map lookup.
+ */
+public final class ResponseConstraints {
+
+  private final TokenVocabulary vocabulary;
+  private final TokenConstraint defaultConstraint;
+
+  /**
+   * Constraints for a model's vocabulary.
+   *
+   * @param tokenBytes the bytes of each token id of the model (null = special token or unknown id, never allowed)
+   * @param endOfSequenceIds ids allowed once the JSON is complete
+   * @param defaultSchema JSON Schema enforced when a request does not ask for a JSON format, or null
+   * @throws UnsupportedSchemaException when the default schema cannot be enforced (names the keyword)
+   */
+  public ResponseConstraints(List<byte[]> tokenBytes, Set<Integer> endOfSequenceIds, JsonNode defaultSchema) {
+    this.vocabulary = new TokenVocabulary(tokenBytes, endOfSequenceIds);
+    this.defaultConstraint = defaultSchema == null ? null
+        : new SchemaTokenConstraint(ConstrainedDecoder.of(SchemaCompiler.compile(defaultSchema), vocabulary));
+  }
+
+  /**
+   * Reads and parses a JSON Schema file (JSON).
+   *
+   * @throws IOException naming the file when it cannot be read or parsed
+   */
+  public static JsonNode readSchemaFile(Path file) throws IOException {
+    try {
+      JsonNode schema = new ObjectMapper().readTree(Files.readString(file));
+      if (schema == null || !schema.isObject()) {
+        throw new IOException("schema file " + file + " must hold a JSON object");
+      }
+      return schema;
+    } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+      throw new IOException("schema file " + file + " is not valid JSON: " + e.getOriginalMessage()
+          + " at line " + e.getLocation().getLineNr(), e);
+    }
+  }
+
+  /** Whether a server-wide schema is set. */
+  public boolean hasDefault() {
+    return defaultConstraint != null;
+  }
+
+  /**
+   * The constraint for a request: its own response_format when it asks for JSON, else the server default, else none.
+   *
+   * @param responseFormat the validated response_format object, or null
+   * @throws ApiError 400 naming the unsupported schema keyword
+   */
+  public TokenConstraint forRequest(JsonNode responseFormat) {
+    if (responseFormat == null) {
+      return defaultConstraint;
+    }
+    boolean jsonObject = "json_object".equals(responseFormat.path("type").asText());
+    try {
+      CompiledSchema compiled = jsonObject ? SchemaCompiler.jsonObject()
+          : SchemaCompiler.compile(responseFormat.path("json_schema").path("schema"));
+      return new SchemaTokenConstraint(ConstrainedDecoder.of(compiled, vocabulary));
+    } catch (UnsupportedSchemaException e) {
+      throw ApiError.invalid(jsonObject ? "response_format" : "response_format.json_schema.schema", e.getMessage());
+    }
+  }
+}

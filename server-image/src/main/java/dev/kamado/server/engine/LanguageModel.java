@@ -1,0 +1,42 @@
+package dev.kamado.server.engine;
+
+import java.util.List;
+
+/**
+ * What the engine needs from a causal language model: a KV cache per sequence, prefill of a prompt and one batched
+ * decode step. Implementations are used from the engine thread only.
+ */
+public interface LanguageModel extends AutoCloseable {
+
+  /** Rows of the logits (the model's vocabulary size). */
+  int vocabSize();
+
+  /** The longest sequence (prompt plus completion) the model accepts. */
+  int contextLength();
+
+  /** A new, empty KV cache for up to {@code capacityTokens} tokens. */
+  SequenceCache newCache(int capacityTokens);
+
+  /** Appends {@code tokens} to {@code cache} and returns the logits of the last one. */
+  float[] prefill(SequenceCache cache, int[] tokens);
+
+  /**
+   * Appends {@code nextTokens[i]} to {@code caches.get(i)} for every i in one batched step and returns one logits row
+   * per sequence. A row does not depend on which other sequences are in the batch.
+   */
+  float[][] decode(List<SequenceCache> caches, int[] nextTokens);
+
+  @Override
+  void close();
+
+  /** The KV cache of one sequence. */
+  interface SequenceCache extends AutoCloseable {
+
+    /** Tokens held. */
+    int length();
+
+    /** Frees the cache's memory. */
+    @Override
+    void close();
+  }
+}

@@ -1,0 +1,131 @@
+package dev.kamado.server.engine;
+
+import java.util.Arrays;
+import java.util.SplittableRandom;
+
+/**
+ * Picks the next token from a logits row: constraint mask, then greedy argmax or temperature / top-p sampling with
+ * the sequence's own random stream. Owns scratch buffers reused for every call, so it is used by one thread (the
+ * engine's) and allocates nothing per token except when top-p &lt; 1 sorts.
+ */
+final class Sampler {
+
+  private final float[] weights;
+  private long[] order;
+
+  Sampler(int vocabSize) {
+    this.weights = new float[vocabSize];
+  }
+
+  /**
+   * Applies {@code mask} (null = all allowed) to {@code logits} in place and picks a token.
+   *
+   * @param allowedLimit tokens at or above this id are never picked (ids the tokenizer cannot decode)
+   * @return the token id, or -1 when no token is allowed
+   */
+  int sample(float[] logits, long[] mask, int allowedLimit, SamplingParams params, SplittableRandom random) {
+    int vocab = Math.min(logits.length, allowedLimit);
+    if (mask != null) {
+      applyMask(logits, mask, vocab);
+    }
+    if (params.greedy()) {
+      return argmax(logits, vocab);
+    }
+    float max = Float.NEGATIVE_INFINITY;
+    for (int i = 0; i < vocab; i++) {
+      if (logits[i] > max) {
+        max = logits[i];
+      }
+    }
+    if (max == Float.NEGATIVE_INFINITY) {
+      return -1;
+    }
+    float invT = (float) (1.0 / params.temperature());
+    double total = 0;
+    for (int i = 0; i < vocab; i++) {
+      float w = logits[i] == Float.NEGATIVE_INFINITY ? 0f : (float) Math.exp((logits[i] - max) * invT);
+      weights[i] = w;
+      total += w;
+    }
+    if (params.topP() < 1.0) {
+      return sampleTopP(vocab, total, params.topP(), random);
+    }
+    double u = random.nextDouble() * total;
+    double acc = 0;
+    int last = -1;
+    for (int i = 0; i < vocab; i++) {
+      float w = weights[i];
+      if (w > 0) {
+        acc += w;
+        last = i;
+        if (acc > u) {
+          return i;
+        }
+      }
+    }
+    return last;
+  }
+
+  private int sampleTopP(int vocab, double total, double topP, SplittableRandom random) {
+    if (order == null) {
+      order = new long[weights.length];
+    }
+    int n = 0;
+    for (int i = 0; i < vocab; i++) {
+      float w = weights[i];
+      if (w > 0) {
+        // Positive floats order like their bit patterns; the complement sorts the largest first, ties by lower id.
+        order[n++] = ((long) (~Float.floatToIntBits(w) & 0x7FFFFFFF) << 32) | i;
+      }
+    }
+    Arrays.sort(order, 0, n);
+    double target = topP * total;
+    double kept = 0;
+    int count = 0;
+    while (count < n) {
+      kept += weights[(int) order[count]];
+      count++;
+      if (kept >= target) {
+        break;
+      }
+    }
+    double u = random.nextDouble() * kept;
+    double acc = 0;
+    for (int k = 0; k < count; k++) {
+      int id = (int) order[k];
+      acc += weights[id];
+      if (acc > u) {
+        return id;
+      }
+    }
+    return (int) order[count - 1];
+  }
+
+  private static void applyMask(float[] logits, long[] mask, int vocab) {
+    for (int word = 0; word * 64 < vocab; word++) {
+      long allowed = mask[word];
+      if (allowed == -1L) {
+        continue;
+      }
+      int base = word * 64;
+      int end = Math.min(base + 64, vocab);
+      for (int i = base; i < end; i++) {
+        if ((allowed & (1L << (i - base))) == 0) {
+          logits[i] = Float.NEGATIVE_INFINITY;
+        }
+      }
+    }
+  }
+
+  private static int argmax(float[] logits, int vocab) {
+    int best = -1;
+    float bestValue = Float.NEGATIVE_INFINITY;
+    for (int i = 0; i < vocab; i++) {
+      if (logits[i] > bestValue) {
+        bestValue = logits[i];
+        best = i;
+      }
+    }
+    return best;
+  }
+}

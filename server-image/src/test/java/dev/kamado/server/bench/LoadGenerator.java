@@ -1,0 +1,152 @@
+package dev.kamado.server.bench;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.BufferedReader;
+import java.io.InputStream;
+import java.io.InputStreamReader;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.function.IntFunction;
+
+/**
+ * Drives a Kamado server (or any OpenAI-compatible server) over HTTP: {@code concurrency} clients, each sending its
+ * share of streaming requests one after another, measuring time to first token, per-request decode rate and the
+ * aggregate generated tokens per second (from the usage chunk of each stream).
+ */
+public final class LoadGenerator {
+
+  private static final ObjectMapper JSON = new ObjectMapper();
+
+  private final HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
+      .connectTimeout(Duration.ofSeconds(10)).build();
+  private final URI endpoint;
+
+  /** A generator for {@code endpoint}, such as http://127.0.0.1:8000/v1/completions. */
+  public LoadGenerator(URI endpoint) {
+    this.endpoint = endpoint;
+  }
+
+  /** One request's figures. */
+  public record Sample(int completionTokens, double ttftSeconds, double decodeSeconds, double totalSeconds) {}
+
+  /** A run's figures. */
+  public record Result(int concurrency, List<Sample> samples, double wallSeconds) {
+
+    /** Generated tokens of all requests over the wall time of the run. */
+    public double tokensPerSecond() {
+      return samples.stream().mapToInt(Sample::completionTokens).sum() / wallSeconds;
+    }
+
+    /** Mean decode rate of one request (tokens after the first over the time after the first). */
+    public double decodeTokensPerSecond() {
+      return samples.stream().filter(s -> s.completionTokens() > 1 && s.decodeSeconds() > 0)
+          .mapToDouble(s -> (s.completionTokens() - 1) / s.decodeSeconds()).average().orElse(0);
+    }
+
+    /** A quantile (0..1) of time to first token in seconds. */
+    public double ttft(double q) {
+      double[] t = samples.stream().mapToDouble(Sample::ttftSeconds).sorted().toArray();
+      if (t.length == 0) {
+        return Double.NaN;
+      }
+      return t[Math.min(t.length - 1, (int) Math.ceil(q * t.length) - 1 < 0 ? 0 : (int) Math.ceil(q * t.length) - 1)];
+    }
+  }
+
+  /**
+   * Runs {@code requests} requests with {@code concurrency} clients.
+   *
+   * @param body request body for request number i (must ask for stream with include_usage)
+   */
+  public Result run(int concurrency, int requests, IntFunction<String> body) throws Exception {
+    ExecutorService pool = Executors.newFixedThreadPool(concurrency);
+    try {
+      List<Future<List<Sample>>> clients = new ArrayList<>();
+      long start = System.nanoTime();
+      for (int c = 0; c < concurrency; c++) {
+        int client = c;
+        clients.add(pool.submit(() -> {
+          List<Sample> mine = new ArrayList<>();
+          for (int i = client; i < requests; i += concurrency) {
+            mine.add(one(body.apply(i)));
+          }
+          return mine;
+        }));
+      }
+      List<Sample> all = new ArrayList<>();
+      for (Future<List<Sample>> f : clients) {
+        all.addAll(f.get());
+      }
+      return new Result(concurrency, all, (System.nanoTime() - start) / 1e9);
+    } finally {
+      pool.shutdownNow();
+    }
+  }
+
+  /** Sends one streaming request and measures it. */
+  public Sample one(String body) throws Exception {
+    long start = System.nanoTime();
+    HttpResponse<InputStream> response = http.send(HttpRequest.newBuilder(endpoint).timeout(Duration.ofMinutes(30))
+        .header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofString(body)).build(),
+        HttpResponse.BodyHandlers.ofInputStream());
+    if (response.statusCode() != 200) {
+      throw new IllegalStateException("HTTP " + response.statusCode() + ": "
+          + new String(response.body().readAllBytes(), StandardCharsets.UTF_8));
+    }
+    long first = 0;
+    long last = 0;
+    int tokens = -1;
+    try (BufferedReader reader = new BufferedReader(new InputStreamReader(response.body(), StandardCharsets.UTF_8))) {
+      String line;
+      while ((line = reader.readLine()) != null) {
+        if (!line.startsWith("data: ") || line.equals("data: [DONE]")) {
+          continue;
+        }
+        JsonNode event = JSON.readTree(line.substring(6));
+        if (event.has("error")) {
+          throw new IllegalStateException(line);
+        }
+        JsonNode choice = event.path("choices").path(0);
+        String piece = choice.has("delta") ? choice.path("delta").path("content").asText("")
+            : choice.path("text").asText("");
+        if (!piece.isEmpty()) {
+          long now = System.nanoTime();
+          if (first == 0) {
+            first = now;
+          }
+          last = now;
+        }
+        if (event.path("usage").isObject()) {
+          tokens = event.path("usage").path("completion_tokens").asInt();
+        }
+      }
+    }
+    long end = System.nanoTime();
+    if (tokens < 0) {
+      throw new IllegalStateException("no usage chunk; the request must set stream_options.include_usage");
+    }
+    if (first == 0) {
+      first = end;
+      last = end;
+    }
+    return new Sample(tokens, (first - start) / 1e9, (last - first) / 1e9, (end - start) / 1e9);
+  }
+
+  /** Percentile helper for printing. */
+  static double[] sorted(double[] values) {
+    double[] copy = values.clone();
+    Arrays.sort(copy);
+    return copy;
+  }
+}

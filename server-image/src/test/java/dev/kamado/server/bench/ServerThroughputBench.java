@@ -1,0 +1,265 @@
+package dev.kamado.server.bench;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.kamado.model.tokenizer.TextTokenizer;
+import dev.kamado.server.it.TinyModel;
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Server throughput benchmark (run with {@code -Pbench}; prints figures, asserts nothing about speed). Starts the
+ * server jar on a random Llama of about 50M parameters (or the model folder in {@code -Dkamado.bench.model}), drives
+ * it over HTTP with {@link LoadGenerator}, and in the same run measures transformers {@code generate} on the same
+ * model and prompts (hack/reference/generate_bench_transformers.py, when the reference venv exists) and this
+ * machine's memory bandwidth.
+ */
+class ServerThroughputBench {
+
+  static final ObjectMapper JSON = new ObjectMapper();
+  static final Pattern LISTENING = Pattern.compile("listening on .*:(\\d+)");
+  static final List<String> PROMPTS = List.of(
+      "Inquiry: my laptop will not start since this morning. Please triage.",
+      "問い合わせ: 先月の請求書の金額が間違っているようです。確認をお願いします。",
+      "The quick brown fox jumps over the lazy dog, and then",
+      "Please answer in JSON: the printer on floor 3 is broken again.",
+      "東京都渋谷区のオフィスで、明日の会議について問い合わせがありました。",
+      "Numbers: 0 1 2 3 4 5 6 7 8 9 10 100 1000",
+      "Kamado fine-tunes and serves small language models on Kubernetes.",
+      "Hello, world! How are you today?");
+  static final int SINGLE_TOKENS = 128;
+  static final int LOAD_TOKENS = 64;
+
+  final StringBuilder report = new StringBuilder();
+
+  void print(String format, Object... args) {
+    String line = String.format(Locale.ROOT, format, args);
+    System.out.println(line);
+    report.append(line).append('\n');
+  }
+
+  @Test
+  void serverThroughput() throws Exception {
+    Path work = Files.createTempDirectory("kamado-server-bench");
+    try {
+      String given = System.getProperty("kamado.bench.model");
+      Path model;
+      if (given != null && !given.isBlank()) {
+        model = Path.of(given);
+      } else {
+        long t = System.nanoTime();
+        model = TinyModel.write(work.resolve("random-50m"), 32000, 512, 8, 8, 1408, 2048, 1);
+        print("wrote random model in %.1f s", (System.nanoTime() - t) / 1e9);
+      }
+      run(model, work);
+    } finally {
+      Path out = Path.of("target", "bench");
+      Files.createDirectories(out);
+      Files.writeString(out.resolve("server-throughput.txt"), report.toString());
+      TinyModel.delete(work);
+    }
+  }
+
+  void run(Path model, Path work) throws Exception {
+    JsonNode config = JSON.readTree(model.resolve("config.json").toFile());
+    long weightBytes = weightBytes(model);
+    print("== Kamado server throughput: %s (%s, hidden %d, layers %d, vocab %d; %.1fM parameters, %.0f MB of F32"
+        + " weights)", model.getFileName(), config.path("model_type").asText(), config.path("hidden_size").asInt(),
+        config.path("num_hidden_layers").asInt(), config.path("vocab_size").asInt(), weightBytes / 4e6,
+        weightBytes / 1e6);
+    double bandwidth = MemoryBandwidth.measure();
+    double bound = bandwidth / weightBytes;
+    print("memory bandwidth (1 thread, sequential read): %.2f GB/s -> bound %.1f tokens/s for one stream", bandwidth
+        / 1e9, bound);
+
+    Process server = startServer(model, work);
+    try {
+      int port = awaitPort(server, work);
+      awaitReady(port);
+      LoadGenerator completions = new LoadGenerator(URI.create("http://127.0.0.1:" + port + "/v1/completions"));
+      LoadGenerator chat = new LoadGenerator(URI.create("http://127.0.0.1:" + port + "/v1/chat/completions"));
+      completions.run(2, 2, i -> completionBody(i, 8));
+
+      LoadGenerator.Result single = completions.run(1, 3, i -> completionBody(i, SINGLE_TOKENS));
+      double singleDecode = single.decodeTokensPerSecond();
+      print("single stream: decode %.1f tokens/s (%d tokens per request), end to end %.1f tokens/s, TTFT %.1f ms",
+          singleDecode, SINGLE_TOKENS, single.tokensPerSecond(), single.ttft(0.5) * 1000);
+      print("single stream vs memory-bandwidth bound: %.0f%% (%.1f of %.1f tokens/s)", 100 * singleDecode / bound,
+          singleDecode, bound);
+
+      double[] aggregate = new double[4];
+      int[] levels = {1, 4, 16, 64};
+      for (int l = 0; l < levels.length; l++) {
+        int c = levels[l];
+        int requests = Math.max(c * 2, 4);
+        LoadGenerator.Result r = completions.run(c, requests, i -> completionBody(i, LOAD_TOKENS));
+        aggregate[l] = r.tokensPerSecond();
+        print("concurrency %2d: %6.1f tokens/s aggregate (%d requests x %d tokens, %.1f s); TTFT p50 %.0f ms, p99 %.0f"
+            + " ms; per-request decode %.1f tokens/s", c, r.tokensPerSecond(), requests, LOAD_TOKENS, r.wallSeconds(),
+            r.ttft(0.5) * 1000, r.ttft(0.99) * 1000, r.decodeTokensPerSecond());
+      }
+      print("aggregate at concurrency 16 / own single stream (concurrency 1): %.2fx (goal >= 3x)",
+          aggregate[2] / aggregate[0]);
+
+      // Schema cost: the same chat requests with and without a JSON Schema, at concurrency 1 and 16.
+      for (int c : new int[] {1, 16}) {
+        int requests = Math.max(c * 2, 4);
+        LoadGenerator.Result free = chat.run(c, requests, i -> chatBody(i, false));
+        LoadGenerator.Result schema = chat.run(c, requests, i -> chatBody(i, true));
+        print("schema cost at concurrency %2d: %.1f tokens/s free vs %.1f constrained (per-request decode %.1f vs"
+            + " %.1f) -> cost %.1f%% (goal <= 15%%)", c, free.tokensPerSecond(), schema.tokensPerSecond(),
+            free.decodeTokensPerSecond(), schema.decodeTokensPerSecond(),
+            100 * (1 - schema.decodeTokensPerSecond() / free.decodeTokensPerSecond()));
+      }
+
+      reference(model, work, singleDecode, single.tokensPerSecond(), aggregate);
+    } finally {
+      server.destroy();
+      if (!server.waitFor(60, TimeUnit.SECONDS)) {
+        server.destroyForcibly();
+      }
+    }
+  }
+
+  void reference(Path model, Path work, double singleDecode, double singleEndToEnd, double[] aggregate)
+      throws Exception {
+    String python = System.getProperty("kamado.reference.python");
+    if (python == null || python.isBlank()) {
+      python = Path.of(System.getProperty("user.home"), ".cache", "kamado", "reference-venv", "bin", "python")
+          .toString();
+    }
+    Path script = Path.of("..", "hack", "reference", "generate_bench_transformers.py");
+    if (!Files.isExecutable(Path.of(python)) || !Files.exists(script)) {
+      print("transformers reference: skipped (no reference venv at %s; run hack/reference/setup-venv.sh)", python);
+      return;
+    }
+    List<int[]> ids = new ArrayList<>();
+    try (TextTokenizer tokenizer = TextTokenizer.load(model)) {
+      for (String p : PROMPTS) {
+        ids.add(tokenizer.encode(p, true));
+      }
+    }
+    Path prompts = work.resolve("prompts.json");
+    Files.writeString(prompts, JSON.writeValueAsString(ids));
+    List<String> command = List.of(python, script.toString(), "--model", model.toString(), "--prompts",
+        prompts.toString(), "--max-new-tokens", Integer.toString(LOAD_TOKENS), "--batch-sizes", "4,16", "--threads",
+        System.getenv().getOrDefault("KAMADO_TORCH_THREADS", "1"));
+    Path log = work.resolve("reference.log");
+    Process process = new ProcessBuilder(command).redirectErrorStream(false).redirectError(log.toFile()).start();
+    String out = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8).trim();
+    if (process.waitFor() != 0) {
+      print("transformers reference failed: %s", Files.readString(log));
+      return;
+    }
+    JsonNode ref = JSON.readTree(out.substring(out.lastIndexOf('\n') + 1));
+    double refDecode = ref.path("single").path("decode_tokens_per_s").asDouble();
+    double refSingle = ref.path("single").path("tokens_per_s").asDouble();
+    print("transformers %s generate (torch %s, %d thread(s), %d new tokens): single decode %.1f tokens/s, end to end"
+        + " %.1f tokens/s; batched 4: %.1f, batched 16: %.1f tokens/s",
+        ref.path("versions").path("transformers").asText(), ref.path("versions").path("torch").asText(),
+        ref.path("threads").asInt(), ref.path("max_new_tokens").asInt(), refDecode, refSingle,
+        ref.path("batched").path("4").path("tokens_per_s").asDouble(),
+        ref.path("batched").path("16").path("tokens_per_s").asDouble());
+    print("ratio Kamado / transformers: single-stream decode %.2fx (goal >= 1.0x), end to end %.2fx; concurrency 4 vs"
+        + " batch 4: %.2fx; concurrency 16 vs batch 16: %.2fx", singleDecode / refDecode, singleEndToEnd / refSingle,
+        aggregate[1] / ref.path("batched").path("4").path("tokens_per_s").asDouble(),
+        aggregate[2] / ref.path("batched").path("16").path("tokens_per_s").asDouble());
+  }
+
+  static String completionBody(int i, int maxTokens) {
+    ObjectNode body = JSON.createObjectNode();
+    body.put("prompt", PROMPTS.get(i % PROMPTS.size()));
+    body.put("max_tokens", maxTokens);
+    body.put("temperature", 0);
+    body.put("ignore_eos", true);
+    body.put("stream", true);
+    body.putObject("stream_options").put("include_usage", true);
+    return body.toString();
+  }
+
+  static String chatBody(int i, boolean schema) {
+    ObjectNode body = JSON.createObjectNode();
+    body.putArray("messages").addObject().put("role", "user").put("content", PROMPTS.get(i % PROMPTS.size()));
+    body.put("max_tokens", 2 * LOAD_TOKENS);
+    body.put("temperature", 0.8);
+    body.put("seed", i);
+    body.put("ignore_eos", true);
+    body.put("stream", true);
+    body.putObject("stream_options").put("include_usage", true);
+    if (schema) {
+      ObjectNode s = JSON.createObjectNode();
+      s.put("type", "object");
+      ObjectNode props = s.putObject("properties");
+      props.putObject("category").putArray("enum").add("billing").add("it").add("hr").add("facilities");
+      props.putObject("urgency").put("type", "integer").put("minimum", 1).put("maximum", 5);
+      props.putObject("summary").put("type", "string").put("minLength", 40).put("maxLength", 400);
+      s.putArray("required").add("category").add("urgency").add("summary");
+      s.put("additionalProperties", false);
+      ObjectNode format = body.putObject("response_format");
+      format.put("type", "json_schema");
+      format.putObject("json_schema").put("name", "triage").set("schema", s);
+    }
+    return body.toString();
+  }
+
+  static long weightBytes(Path model) throws IOException {
+    try (Stream<Path> files = Files.list(model)) {
+      return files.filter(p -> p.getFileName().toString().endsWith(".safetensors")).mapToLong(p -> p.toFile().length())
+          .sum();
+    }
+  }
+
+  static Process startServer(Path model, Path work) throws IOException {
+    List<String> command = List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-jar",
+        Path.of("target", "kamado-server.jar").toAbsolutePath().toString(), "--model", model.toString(), "--port",
+        "0", "--host", "127.0.0.1", "--max-running", "64", "--max-waiting", "1024", "--max-model-len", "1024");
+    return new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(work.resolve("server.log").toFile())
+        .start();
+  }
+
+  static int awaitPort(Process server, Path work) throws Exception {
+    long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(5);
+    while (System.nanoTime() < deadline) {
+      String log = Files.readString(work.resolve("server.log"));
+      Matcher m = LISTENING.matcher(log);
+      if (m.find()) {
+        return Integer.parseInt(m.group(1));
+      }
+      if (!server.isAlive()) {
+        throw new IllegalStateException("server exited: " + log);
+      }
+      Thread.sleep(100);
+    }
+    throw new IllegalStateException("server did not start");
+  }
+
+  static void awaitReady(int port) throws Exception {
+    HttpClient http = HttpClient.newHttpClient();
+    long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(5);
+    while (System.nanoTime() < deadline) {
+      HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/readyz"))
+          .timeout(Duration.ofSeconds(10)).build(), HttpResponse.BodyHandlers.ofString());
+      if (r.statusCode() == 200) {
+        return;
+      }
+      Thread.sleep(200);
+    }
+    throw new IllegalStateException("server not ready");
+  }
+}
