@@ -31,7 +31,6 @@ public final class ConfigFiles {
 
   private static ObjectMapper configure(ObjectMapper mapper) {
     return mapper.enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
-        .enable(DeserializationFeature.FAIL_ON_NULL_FOR_PRIMITIVES)
         .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
   }
 
@@ -62,6 +61,10 @@ public final class ConfigFiles {
       TrainingConfig config = (yaml ? YAML : JSON).readValue(text, TrainingConfig.class);
       if (config == null) {
         throw new InvalidInputException(fileName + ": the configuration is empty");
+      }
+      if (config.version() != 0 && config.version() != TrainingConfig.VERSION) {
+        throw new InvalidInputException(fileName + ": field \"version\" is " + config.version()
+            + ", this trainer reads version " + TrainingConfig.VERSION);
       }
       return config;
     } catch (UnrecognizedPropertyException e) {

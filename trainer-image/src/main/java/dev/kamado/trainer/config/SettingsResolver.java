@@ -105,7 +105,7 @@ public final class SettingsResolver {
     Path checkpointDir = first(flags.checkpointDir(), ck == null ? null : path(ck.path()),
         output.resolve("checkpoints"));
     long every = first(flags.checkpointEvery(), ck == null ? null : ck.everySteps(), 500L);
-    int keep = first(flags.checkpointKeep(), ck == null ? null : ck.keep(), 2);
+    int keep = first(flags.checkpointKeep(), ck == null || ck.keep() == 0 ? null : ck.keep(), 2);
     check(every >= 0, "checkpoint.everySteps", "must not be negative", every);
     check(keep >= 1, "checkpoint.keep", "must be at least 1", keep);
     long logEvery = first(flags.logEverySteps(), null, 10L);

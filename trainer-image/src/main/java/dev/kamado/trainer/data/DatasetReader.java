@@ -146,10 +146,10 @@ public final class DatasetReader {
       node = JSON.readTree(line);
     } catch (JsonParseException e) {
       return new DatasetProblem(source, DatasetProblem.Reason.MALFORMED_JSON,
-          "malformed JSON at column " + e.getLocation().getColumnNr() + ": " + e.getOriginalMessage());
+          "malformed JSON at column " + e.getLocation().getColumnNr() + ": " + brief(e.getOriginalMessage()));
     } catch (JsonProcessingException e) {
       return new DatasetProblem(source, DatasetProblem.Reason.MALFORMED_JSON, "malformed JSON: "
-          + e.getOriginalMessage());
+          + brief(e.getOriginalMessage()));
     }
     if (node == null || !node.isObject()) {
       return new DatasetProblem(source, DatasetProblem.Reason.WRONG_TYPE,
@@ -246,6 +246,15 @@ public final class DatasetReader {
       return new DatasetProblem(source, DatasetProblem.Reason.NO_TARGET, "field \"text\" is empty");
     }
     return new RawExample.Text(source, text.textValue());
+  }
+
+  /** Jackson's message without its source excerpt and hints on further lines. */
+  private static String brief(String message) {
+    String m = message == null ? "" : message;
+    int cut = m.indexOf('\n');
+    m = cut >= 0 ? m.substring(0, cut) : m;
+    cut = m.indexOf(" (start marker");
+    return (cut >= 0 ? m.substring(0, cut) : m).trim();
   }
 
   private static DatasetProblem missing(SourceLine source, String field, String hint) {
