@@ -1,0 +1,662 @@
+package dev.kamado.model.llama;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDArrays;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.ndarray.types.SparseFormat;
+import ai.djl.nn.Activation;
+import ai.djl.nn.core.Embedding;
+import ai.djl.nn.core.Linear;
+import dev.kamado.model.ModelConfig;
+import dev.kamado.model.ModelConfigJson;
+import dev.kamado.model.NdTensors;
+import dev.kamado.model.safetensors.DType;
+import dev.kamado.model.safetensors.Safetensors;
+import dev.kamado.model.safetensors.SafetensorsWriter;
+import dev.kamado.model.safetensors.ShardedSafetensors;
+import dev.kamado.model.safetensors.TensorInfo;
+import dev.kamado.model.safetensors.TensorSource;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Collections;
+import java.util.HashSet;
+import java.util.IdentityHashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.Set;
+
+/**
+ * A decoder-only Llama-family language model (model types {@code llama}, {@code qwen2}, {@code mistral}) on DJL's
+ * PyTorch engine, computing what Hugging Face transformers computes: RMSNorm, rotary position embeddings
+ * ({@code rotate_half} convention, {@code rope_theta}, optional {@code llama3} scaling), grouped-query attention,
+ * SwiGLU MLP, tied or untied LM head, q/k/v biases for qwen2. Mistral's sliding window is not applied (sequences must
+ * stay within it).
+ *
+ * <p>Parameters are F32 arrays in the model's own {@link NDManager} (a child of the one given to {@link #load} or
+ * {@link #random}); {@link #close()} frees them, along with any adapter and KV cache made for this model.
+ *
+ * <p>Two ways to run it:
+ * <ul>
+ *   <li>{@link #forward}: whole sequences (training and evaluation), differentiable, with packing and padding given
+ *       by segment ids. Intermediate arrays go to the manager of {@code inputIds}, so a caller that makes its inputs
+ *       in a per-step sub-manager and closes it frees everything the step made.</li>
+ *   <li>{@link #prefill} and {@link #decode}: inference with a {@link KvCache} per sequence. Decoding several sequences
+ *       together gives each one bitwise the logits it gets when decoded alone (each row's matrix products run on their
+ *       own inside one batched call, attention runs per sequence).</li>
+ * </ul>
+ * Not thread-safe: one caller at a time.
+ */
+public final class LlamaModel implements AutoCloseable {
+
+  private static final float MASKED = -Float.MAX_VALUE;
+
+  private final ModelConfig config;
+  private final NDManager manager;
+  private final Map<String, NDArray> parameters;
+  private final NDArray embed;
+  private final DecoderLayer[] layers;
+  private final NDArray finalNorm;
+  private final Projection lmHead;
+  private final NDArray invFreq;
+  private final float attentionScale;
+  private LoraAdapter adapter;
+
+  private LlamaModel(ModelConfig config, NDManager manager, Map<String, NDArray> params) {
+    this.config = config;
+    this.manager = manager;
+    this.parameters = Collections.unmodifiableMap(params);
+    this.embed = params.get("model.embed_tokens.weight");
+    this.layers = new DecoderLayer[config.numHiddenLayers()];
+    for (int i = 0; i < layers.length; i++) {
+      String p = "model.layers." + i + ".";
+      layers[i] = new DecoderLayer(
+          params.get(p + "input_layernorm.weight"),
+          projection(params, "q_proj", p + "self_attn.q_proj"),
+          projection(params, "k_proj", p + "self_attn.k_proj"),
+          projection(params, "v_proj", p + "self_attn.v_proj"),
+          projection(params, "o_proj", p + "self_attn.o_proj"),
+          params.get(p + "post_attention_layernorm.weight"),
+          projection(params, "gate_proj", p + "mlp.gate_proj"),
+          projection(params, "up_proj", p + "mlp.up_proj"),
+          projection(params, "down_proj", p + "mlp.down_proj"));
+    }
+    this.finalNorm = params.get("model.norm.weight");
+    NDArray head = config.tieWordEmbeddings() ? embed : params.get("lm_head.weight");
+    this.lmHead = new Projection("lm_head", "lm_head", head, null);
+    float[] freq = Rope.inverseFrequencies(config);
+    this.invFreq = manager.create(freq);
+    this.attentionScale = (float) Math.pow(config.headDim(), -0.5);
+  }
+
+  private static Projection projection(Map<String, NDArray> params, String module, String prefix) {
+    return new Projection(module, prefix, params.get(prefix + ".weight"), params.get(prefix + ".bias"));
+  }
+
+  /** A tensor the architecture needs: its Hugging Face name and shape. */
+  private record TensorSpec(String name, long... shape) {
+  }
+
+  /** The tensors of a model with this config, in the stable order of {@link #parameters()}. */
+  private static List<TensorSpec> specs(ModelConfig c) {
+    long h = c.hiddenSize();
+    long q = (long) c.numAttentionHeads() * c.headDim();
+    long kv = (long) c.numKeyValueHeads() * c.headDim();
+    long inter = c.intermediateSize();
+    List<TensorSpec> out = new ArrayList<>();
+    out.add(new TensorSpec("model.embed_tokens.weight", c.vocabSize(), h));
+    for (int i = 0; i < c.numHiddenLayers(); i++) {
+      String p = "model.layers." + i + ".";
+      out.add(new TensorSpec(p + "input_layernorm.weight", h));
+      linear(out, p + "self_attn.q_proj", q, h, c.qkvBias());
+      linear(out, p + "self_attn.k_proj", kv, h, c.qkvBias());
+      linear(out, p + "self_attn.v_proj", kv, h, c.qkvBias());
+      linear(out, p + "self_attn.o_proj", h, q, c.oProjBias());
+      out.add(new TensorSpec(p + "post_attention_layernorm.weight", h));
+      linear(out, p + "mlp.gate_proj", inter, h, c.mlpBias());
+      linear(out, p + "mlp.up_proj", inter, h, c.mlpBias());
+      linear(out, p + "mlp.down_proj", h, inter, c.mlpBias());
+    }
+    out.add(new TensorSpec("model.norm.weight", h));
+    if (!c.tieWordEmbeddings()) {
+      out.add(new TensorSpec("lm_head.weight", c.vocabSize(), h));
+    }
+    return out;
+  }
+
+  private static void linear(List<TensorSpec> out, String prefix, long outDim, long inDim, boolean bias) {
+    out.add(new TensorSpec(prefix + ".weight", outDim, inDim));
+    if (bias) {
+      out.add(new TensorSpec(prefix + ".bias", outDim));
+    }
+  }
+
+  /**
+   * Loads a Hugging Face model folder: {@code config.json} and {@code model.safetensors} or a sharded
+   * {@code model.safetensors.index.json}. F16, BF16 and F64 weights are converted to F32. Tensors the architecture
+   * does not use (and {@code lm_head.weight} of a tied model) are ignored.
+   *
+   * @throws IOException when a file is missing or invalid, a tensor is missing or has the wrong shape, or the config
+   *     asks for something unsupported (the message names the file and the field or tensor)
+   */
+  public static LlamaModel load(Path modelDir, NDManager parent) throws IOException {
+    ModelConfig config = ModelConfigJson.read(modelDir.resolve(ModelConfigJson.FILE_NAME));
+    checkSupported(config, modelDir.resolve(ModelConfigJson.FILE_NAME));
+    NDManager m = parent.newSubManager();
+    try (TensorSource src = Safetensors.open(modelDir)) {
+      Map<String, NDArray> params = new LinkedHashMap<>();
+      for (TensorSpec spec : specs(config)) {
+        if (!src.contains(spec.name())) {
+          throw new IOException(modelDir + ": weights lack tensor '" + spec.name() + "' that this "
+              + config.modelType() + " config needs");
+        }
+        TensorInfo info = src.info(spec.name());
+        if (!Arrays.equals(info.shape(), spec.shape())) {
+          throw new IOException(modelDir + ": tensor '" + spec.name() + "' has shape " + Arrays.toString(info.shape())
+              + " but config.json implies " + Arrays.toString(spec.shape()));
+        }
+        if (!info.dtype().isFloat()) {
+          throw new IOException(modelDir + ": tensor '" + spec.name() + "' has dtype " + info.dtype()
+              + ", expected a float type");
+        }
+        NDArray a = NdTensors.load(m, src, spec.name());
+        if (a.getDataType() != DataType.FLOAT32) {
+          NDArray f = a.toType(DataType.FLOAT32, false);
+          a.close();
+          a = f;
+        }
+        a.setName(spec.name());
+        params.put(spec.name(), a);
+      }
+      return new LlamaModel(config, m, params);
+    } catch (IOException | RuntimeException e) {
+      m.close();
+      throw e;
+    }
+  }
+
+  private static void checkSupported(ModelConfig config, Path file) throws IOException {
+    try {
+      Rope.inverseFrequencies(config);
+    } catch (IllegalArgumentException e) {
+      throw new IOException(file + ": " + e.getMessage(), e);
+    }
+  }
+
+  /**
+   * A model with deterministic random weights for {@code seed}: matrices ~ N(0, 0.02) as transformers initialises
+   * them, RMSNorm weights 1, biases 0.
+   *
+   * @throws IllegalArgumentException when the config asks for something unsupported
+   */
+  public static LlamaModel random(ModelConfig config, long seed, NDManager parent) {
+    Rope.inverseFrequencies(config);
+    NDManager m = parent.newSubManager();
+    try {
+      Random rnd = new Random(seed);
+      Map<String, NDArray> params = new LinkedHashMap<>();
+      for (TensorSpec spec : specs(config)) {
+        int count = Math.toIntExact(TensorInfo.elementCount(spec.shape()));
+        float[] data = new float[count];
+        if (spec.name().endsWith("norm.weight")) {
+          Arrays.fill(data, 1f);
+        } else if (!spec.name().endsWith(".bias")) {
+          for (int i = 0; i < count; i++) {
+            data[i] = (float) (rnd.nextGaussian() * 0.02);
+          }
+        }
+        NDArray a = m.create(data, new Shape(spec.shape()));
+        a.setName(spec.name());
+        params.put(spec.name(), a);
+      }
+      return new LlamaModel(config, m, params);
+    } catch (RuntimeException e) {
+      m.close();
+      throw e;
+    }
+  }
+
+  /** The architecture. */
+  public ModelConfig config() {
+    return config;
+  }
+
+  /**
+   * The parameters by Hugging Face name (embeddings, then each layer, then the final norm and, when untied, the LM
+   * head), F32, owned by the model. Callers may set {@code requiresGradient} on them and update them in place.
+   */
+  public Map<String, NDArray> parameters() {
+    return parameters;
+  }
+
+  /** The manager that owns the parameters (adapters and KV caches are made in children of it). */
+  NDManager manager() {
+    return manager;
+  }
+
+  /** Saves {@code config.json} and {@code model.safetensors} in F32. */
+  public void save(Path modelDir) throws IOException {
+    save(modelDir, DType.F32);
+  }
+
+  /**
+   * Saves {@code config.json} (with {@code torch_dtype} set to the stored type) and {@code model.safetensors}, each
+   * atomically, with the weights stored as {@code dtype} (F32, or BF16 rounded to nearest even). A stale shard index
+   * in the folder is removed, so the folder loads as what was saved.
+   *
+   * @throws IllegalArgumentException when {@code dtype} is neither F32 nor BF16
+   */
+  public void save(Path modelDir, DType dtype) throws IOException {
+    if (dtype != DType.F32 && dtype != DType.BF16) {
+      throw new IllegalArgumentException("can save weights as F32 or BF16, not " + dtype);
+    }
+    Files.createDirectories(modelDir);
+    SafetensorsWriter writer = new SafetensorsWriter();
+    for (Map.Entry<String, NDArray> e : parameters.entrySet()) {
+      NDArray a = e.getValue();
+      writer.add(e.getKey(), dtype, a.getShape().getShape(), a::toFloatArray);
+    }
+    writer.write(modelDir.resolve(Safetensors.MODEL_FILE));
+    Files.deleteIfExists(modelDir.resolve(ShardedSafetensors.INDEX_FILE));
+    ModelConfig c = config;
+    ModelConfig stored = new ModelConfig(c.modelType(), c.vocabSize(), c.hiddenSize(), c.intermediateSize(),
+        c.numHiddenLayers(), c.numAttentionHeads(), c.numKeyValueHeads(), c.headDim(), c.rmsNormEps(), c.ropeTheta(),
+        c.maxPositionEmbeddings(), c.tieWordEmbeddings(), c.attentionBias(), c.mlpBias(), c.hiddenAct(),
+        dtype == DType.BF16 ? "bfloat16" : "float32", c.bosTokenId(), c.eosTokenIds(), c.padTokenId(),
+        c.ropeScaling());
+    ModelConfigJson.write(stored, modelDir.resolve(ModelConfigJson.FILE_NAME));
+  }
+
+  // ---------------------------------------------------------------- LoRA
+
+  /**
+   * Puts {@code lora} on the model: from now on {@link #forward}, {@link #prefill} and {@link #decode} add its
+   * updates. Replaces an adapter attached before. The adapter must stay open while attached.
+   *
+   * @throws IllegalArgumentException when the adapter was made for a model of other shapes
+   */
+  public void attach(LoraAdapter lora) {
+    lora.checkFits(this);
+    detach();
+    for (int i = 0; i < layers.length; i++) {
+      for (Projection p : layers[i].projections) {
+        if (lora.config().targetModules().contains(p.module)) {
+          p.attachLora(lora.a(i, p.module), lora.b(i, p.module), (float) lora.scaling(),
+              (float) lora.config().dropout());
+        }
+      }
+    }
+    adapter = lora;
+  }
+
+  /** Takes the attached adapter off (no-op when none is attached). */
+  public void detach() {
+    for (DecoderLayer layer : layers) {
+      for (Projection p : layer.projections) {
+        p.detachLora();
+      }
+    }
+    adapter = null;
+  }
+
+  /** The attached adapter, or null. */
+  public LoraAdapter attached() {
+    return adapter;
+  }
+
+  /**
+   * Folds the attached adapter into the base weights ({@code W += scaling * B @ A}) and detaches it; the model then
+   * computes the same function without the adapter.
+   *
+   * @throws IllegalStateException when no adapter is attached
+   */
+  public void mergeLora() {
+    if (adapter == null) {
+      throw new IllegalStateException("no LoRA adapter is attached");
+    }
+    for (DecoderLayer layer : layers) {
+      for (Projection p : layer.projections) {
+        if (p.loraA != null) {
+          try (NDManager scratch = manager.newSubManager()) {
+            NDArray b = p.loraB.duplicate();
+            b.attach(scratch);
+            NDArray delta = b.matMul(p.loraA).muli(p.loraScaling);
+            p.weight.addi(delta);
+          }
+        }
+      }
+    }
+    detach();
+  }
+
+  // ---------------------------------------------------------------- training forward
+
+  /**
+   * Logits for whole sequences: {@code inputIds} [B, T] int64 (int32 accepted), {@code segmentIds} [B, T] int64
+   * (0 = padding; null = one segment per row). A token attends causally to the earlier tokens of its own segment,
+   * rotary positions restart at 0 at each segment's first token, so a row may pack several sequences and end in
+   * padding. Segments must be contiguous runs within a row. Returns logits [B, T, V] F32, differentiable under a
+   * {@link ai.djl.training.GradientCollector}; all intermediate arrays go to {@code inputIds}' manager.
+   *
+   * @param training whether LoRA dropout is active
+   * @throws IllegalArgumentException on bad shapes, token ids outside the vocabulary, or non-contiguous segments
+   */
+  public NDArray forward(NDArray inputIds, NDArray segmentIds, boolean training) {
+    NDManager scope = inputIds.getManager();
+    Shape shape = inputIds.getShape();
+    if (shape.dimension() != 2) {
+      throw new IllegalArgumentException("inputIds must be [batch, time], got shape " + shape);
+    }
+    int batch = Math.toIntExact(shape.get(0));
+    int time = Math.toIntExact(shape.get(1));
+    long[] ids = inputIds.toLongArray();
+    checkTokens(ids);
+    long[] segments;
+    if (segmentIds == null) {
+      segments = new long[ids.length];
+      Arrays.fill(segments, 1L);
+    } else {
+      if (!segmentIds.getShape().equals(shape)) {
+        throw new IllegalArgumentException("segmentIds shape " + segmentIds.getShape() + " differs from inputIds shape "
+            + shape);
+      }
+      segments = segmentIds.toLongArray();
+    }
+    float[] positions = positions(segments, batch, time);
+    NDArray idArray = inputIds.getDataType() == DataType.INT64 ? inputIds : inputIds.toType(DataType.INT64, false);
+    NDArray seg = scope.create(segments, new Shape(batch, time));
+
+    NDArray h = embedding(idArray, scope);
+    NDArray[] rotary = rotary(scope.create(positions, new Shape(batch, 1, time, 1)));
+    NDArray mask = trainingMask(seg, scope, batch, time);
+    for (DecoderLayer layer : layers) {
+      h = trainingLayer(layer, h, rotary, mask, batch, time, training);
+    }
+    h = rmsNorm(h, finalNorm);
+    return lmHead.apply(h, false);
+  }
+
+  private NDArray trainingLayer(DecoderLayer layer, NDArray h, NDArray[] rotary, NDArray mask, int batch, int time,
+      boolean training) {
+    int heads = config.numAttentionHeads();
+    int kvHeads = config.numKeyValueHeads();
+    int dim = config.headDim();
+    int group = heads / kvHeads;
+    NDArray x = rmsNorm(h, layer.inputNorm);
+    NDArray q = rope(layer.q.apply(x, training).reshape(batch, time, heads, dim).transpose(0, 2, 1, 3), rotary);
+    NDArray k = rope(layer.k.apply(x, training).reshape(batch, time, kvHeads, dim).transpose(0, 2, 1, 3), rotary);
+    NDArray v = layer.v.apply(x, training).reshape(batch, time, kvHeads, dim).transpose(0, 2, 1, 3);
+    NDArray scores = q.reshape(batch, kvHeads, (long) group * time, dim).matMul(k.transpose(0, 1, 3, 2))
+        .mul(attentionScale).reshape(batch, heads, time, time).add(mask);
+    NDArray probs = scores.softmax(3);
+    NDArray ctx = probs.reshape(batch, kvHeads, (long) group * time, time).matMul(v)
+        .reshape(batch, heads, time, dim).transpose(0, 2, 1, 3).reshape(batch, time, (long) heads * dim);
+    h = h.add(layer.o.apply(ctx, training));
+    x = rmsNorm(h, layer.postNorm);
+    return h.add(mlp(layer, x, training));
+  }
+
+  private NDArray mlp(DecoderLayer layer, NDArray x, boolean training) {
+    NDArray g = layer.gate.apply(x, training);
+    NDArray act = g.mul(Activation.sigmoid(g));
+    return layer.down.apply(act.mul(layer.up.apply(x, training)), training);
+  }
+
+  /** Additive mask [B, 1, T, T]: 0 where a query may attend a key, a huge negative number elsewhere. */
+  private static NDArray trainingMask(NDArray seg, NDManager scope, int batch, int time) {
+    NDArray idx = scope.arange(0, time, 1, DataType.INT64);
+    NDArray rows = idx.reshape(1, time, 1);
+    NDArray cols = idx.reshape(1, 1, time);
+    NDArray same = seg.reshape(batch, time, 1).eq(seg.reshape(batch, 1, time));
+    NDArray allowed = same.logicalAnd(cols.lte(rows)).logicalAnd(seg.reshape(batch, 1, time).neq(0))
+        // a padding query attends to itself only, so that its softmax row is defined
+        .logicalOr(rows.eq(cols));
+    return allowed.logicalNot().toType(DataType.FLOAT32, false).mul(MASKED).reshape(batch, 1, time, time);
+  }
+
+  /** Rotary position of every token: restarts at 0 where a segment begins; validates contiguity. */
+  private static float[] positions(long[] segments, int batch, int time) {
+    float[] pos = new float[segments.length];
+    Set<Long> seen = new HashSet<>();
+    for (int b = 0; b < batch; b++) {
+      seen.clear();
+      long current = Long.MIN_VALUE;
+      int p = 0;
+      for (int t = 0; t < time; t++) {
+        int i = b * time + t;
+        long s = segments[i];
+        if (s < 0) {
+          throw new IllegalArgumentException("segmentIds must not be negative, got " + s + " at [" + b + ", " + t
+              + "]");
+        }
+        if (s != current) {
+          if (s != 0 && !seen.add(s)) {
+            throw new IllegalArgumentException("segment " + s + " of row " + b + " is not contiguous (again at "
+                + "position " + t + ")");
+          }
+          current = s;
+          p = 0;
+        }
+        pos[i] = s == 0 ? 0 : p++;
+      }
+    }
+    return pos;
+  }
+
+  private void checkTokens(long[] ids) {
+    int vocab = config.vocabSize();
+    for (long id : ids) {
+      if (id < 0 || id >= vocab) {
+        throw new IllegalArgumentException("token id " + id + " is outside the vocabulary [0, " + vocab + ")");
+      }
+    }
+  }
+
+  // ---------------------------------------------------------------- loss
+
+  /**
+   * Mean cross-entropy of {@code logits} [B, T, V] against {@code labels} [B, T] int64, where {@code labels[b, t]} is
+   * the target of position t (already shifted by the caller) and -100 marks positions that do not count. Returns a
+   * scalar (0 when no position counts), differentiable; arrays go to {@code logits}' manager.
+   */
+  public static NDArray causalLmLoss(NDArray logits, NDArray labels) {
+    if (logits.getShape().dimension() != 3 || labels.getShape().dimension() != 2) {
+      throw new IllegalArgumentException("causalLmLoss needs logits [B, T, V] and labels [B, T], got "
+          + logits.getShape() + " and " + labels.getShape());
+    }
+    NDArray lsm = logits.logSoftmax(2);
+    NDArray valid = labels.neq(-100);
+    NDArray safe = labels.mul(valid.toType(labels.getDataType(), false)).toType(DataType.INT64, false);
+    NDArray picked = lsm.gather(safe.expandDims(2), 2).squeeze(2);
+    NDArray weight = valid.toType(DataType.FLOAT32, false);
+    NDArray count = weight.sum().maximum(1f);
+    return picked.mul(weight).sum().neg().div(count);
+  }
+
+  // ---------------------------------------------------------------- inference
+
+  /** A new, empty KV cache for one sequence of at most {@code capacityTokens} tokens. */
+  public KvCache newCache(int capacityTokens) {
+    return new KvCache(manager, config.numHiddenLayers(), config.numKeyValueHeads(), config.headDim(),
+        capacityTokens);
+  }
+
+  /**
+   * Appends {@code tokens} to the sequence in {@code cache} and returns the logits [V] after the last of them.
+   *
+   * @throws IllegalArgumentException when {@code tokens} is empty or holds ids outside the vocabulary
+   * @throws IllegalStateException when the cache has no room for them or is closed
+   */
+  public float[] prefill(KvCache cache, int[] tokens) {
+    if (tokens.length == 0) {
+      throw new IllegalArgumentException("prefill needs at least one token");
+    }
+    long[] ids = toLongs(tokens);
+    cache.checkRoom(tokens.length);
+    int time = tokens.length;
+    int start = cache.length();
+    try (NDManager step = manager.newSubManager()) {
+      float[] pos = new float[time];
+      for (int t = 0; t < time; t++) {
+        pos[t] = start + t;
+      }
+      NDArray h = embedding(step.create(ids, new Shape(1, time)), step);
+      NDArray[] rotary = rotary(step.create(pos, new Shape(1, 1, time, 1)));
+      NDArray mask = null;
+      if (time > 1) {
+        NDArray keysAt = step.arange(0, start + time, 1, DataType.INT64).reshape(1, start + time);
+        NDArray queriesAt = step.arange(start, start + time, 1, DataType.INT64).reshape(time, 1);
+        mask = keysAt.lte(queriesAt).logicalNot().toType(DataType.FLOAT32, false).mul(MASKED);
+      }
+      List<KvCache> caches = List.of(cache);
+      int[] starts = {start};
+      for (int l = 0; l < layers.length; l++) {
+        h = inferenceLayer(l, h, rotary, mask, caches, starts, time, false, step);
+      }
+      NDArray last = h.get(":, -1:, :");
+      NDArray logits = lmHead.apply(rmsNorm(last, finalNorm), false);
+      float[] out = logits.toFloatArray();
+      cache.advance(time);
+      return out;
+    }
+  }
+
+  /**
+   * Appends one token to each sequence and returns one logits row [V] per sequence, in order. Batch-invariant: a
+   * sequence's logits are bitwise the same whatever other sequences are decoded with it.
+   *
+   * @throws IllegalArgumentException when the sizes differ, a cache appears twice, or a token is out of range
+   * @throws IllegalStateException when a cache is full or closed
+   */
+  public float[][] decode(List<KvCache> caches, int[] nextTokens) {
+    int batch = caches.size();
+    if (batch == 0 || batch != nextTokens.length) {
+      throw new IllegalArgumentException("decode needs one token per cache, got " + batch + " caches and "
+          + nextTokens.length + " tokens");
+    }
+    Set<KvCache> distinct = Collections.newSetFromMap(new IdentityHashMap<>());
+    int[] starts = new int[batch];
+    float[] pos = new float[batch];
+    for (int i = 0; i < batch; i++) {
+      KvCache c = caches.get(i);
+      if (!distinct.add(c)) {
+        throw new IllegalArgumentException("cache " + i + " appears twice in one decode step");
+      }
+      c.checkRoom(1);
+      starts[i] = c.length();
+      pos[i] = c.length();
+    }
+    long[] ids = toLongs(nextTokens);
+    try (NDManager step = manager.newSubManager()) {
+      NDArray h = embedding(step.create(ids, new Shape(batch, 1)), step);
+      NDArray[] rotary = rotary(step.create(pos, new Shape(batch, 1, 1, 1)));
+      for (int l = 0; l < layers.length; l++) {
+        h = inferenceLayer(l, h, rotary, null, caches, starts, 1, true, step);
+      }
+      NDArray logits = lmHead.applyPerRow(rmsNorm(h, finalNorm), step);
+      float[] all = logits.toFloatArray();
+      int vocab = config.vocabSize();
+      float[][] out = new float[batch][];
+      for (int i = 0; i < batch; i++) {
+        out[i] = Arrays.copyOfRange(all, i * vocab, (i + 1) * vocab);
+        caches.get(i).advance(1);
+      }
+      return out;
+    }
+  }
+
+  private NDArray inferenceLayer(int index, NDArray h, NDArray[] rotary, NDArray mask, List<KvCache> caches,
+      int[] starts, int time, boolean perRow, NDManager step) {
+    DecoderLayer layer = layers[index];
+    int batch = caches.size();
+    int heads = config.numAttentionHeads();
+    int kvHeads = config.numKeyValueHeads();
+    int dim = config.headDim();
+    int group = heads / kvHeads;
+    NDArray x = rmsNorm(h, layer.inputNorm);
+    NDArray q = rope(project(layer.q, x, perRow, step).reshape(batch, time, heads, dim).transpose(0, 2, 1, 3),
+        rotary);
+    NDArray k = rope(project(layer.k, x, perRow, step).reshape(batch, time, kvHeads, dim).transpose(0, 2, 1, 3),
+        rotary);
+    NDArray v = project(layer.v, x, perRow, step).reshape(batch, time, kvHeads, dim).transpose(0, 2, 1, 3);
+    NDList contexts = new NDList(batch);
+    for (int i = 0; i < batch; i++) {
+      KvCache cache = caches.get(i);
+      int length = starts[i] + time;
+      cache.write(index, k.get(i), v.get(i));
+      NDArray keys = cache.keys(index, length, step);
+      NDArray values = cache.values(index, length, step);
+      NDArray scores = q.get(i).reshape(kvHeads, (long) group * time, dim).matMul(keys.transpose(0, 2, 1))
+          .mul(attentionScale);
+      if (mask != null) {
+        scores = scores.reshape(kvHeads, group, time, length).add(mask).reshape(kvHeads, (long) group * time, length);
+      }
+      NDArray ctx = scores.softmax(2).matMul(values).reshape(heads, time, dim).transpose(1, 0, 2)
+          .reshape(1, time, (long) heads * dim);
+      contexts.add(ctx);
+    }
+    NDArray ctx = batch == 1 ? contexts.get(0) : NDArrays.concat(contexts, 0);
+    h = h.add(project(layer.o, ctx, perRow, step));
+    x = rmsNorm(h, layer.postNorm);
+    NDArray g = project(layer.gate, x, perRow, step);
+    NDArray act = g.mul(Activation.sigmoid(g)).mul(project(layer.up, x, perRow, step));
+    return h.add(project(layer.down, act, perRow, step));
+  }
+
+  private static NDArray project(Projection p, NDArray x, boolean perRow, NDManager step) {
+    return perRow ? p.applyPerRow(x, step) : p.apply(x, false);
+  }
+
+  // ---------------------------------------------------------------- shared pieces
+
+  private NDArray embedding(NDArray ids, NDManager scope) {
+    NDArray out = Embedding.embedding(ids, embed, SparseFormat.DENSE).singletonOrThrow();
+    if (out.getManager() != scope) {
+      out.attach(scope);
+    }
+    return out;
+  }
+
+  /** cos and sin [B, 1, T, D] from float positions [B, 1, T, 1], computed as transformers does, in F32. */
+  private NDArray[] rotary(NDArray positions) {
+    NDArray freqs = positions.mul(invFreq);
+    return new NDArray[] {freqs.cos(), freqs.sin()};
+  }
+
+  /** {@code x * cos + rotate_half(x) * sin} for x [B, heads, T, D]. */
+  private static NDArray rope(NDArray x, NDArray[] rotary) {
+    NDList halves = x.split(2, 3);
+    NDArray rotated = halves.get(1).neg().concat(halves.get(0), 3);
+    return x.mul(rotary[0]).add(rotated.mul(rotary[1]));
+  }
+
+  private NDArray rmsNorm(NDArray x, NDArray weight) {
+    NDArray variance = x.square().mean(new int[] {x.getShape().dimension() - 1}, true);
+    return x.mul(variance.add((float) config.rmsNormEps()).pow(-0.5f)).mul(weight);
+  }
+
+  private long[] toLongs(int[] tokens) {
+    int vocab = config.vocabSize();
+    long[] ids = new long[tokens.length];
+    for (int i = 0; i < tokens.length; i++) {
+      if (tokens[i] < 0 || tokens[i] >= vocab) {
+        throw new IllegalArgumentException("token id " + tokens[i] + " is outside the vocabulary [0, " + vocab + ")");
+      }
+      ids[i] = tokens[i];
+    }
+    return ids;
+  }
+
+  /** Frees the parameters, and every adapter and KV cache made for this model. */
+  @Override
+  public void close() {
+    manager.close();
+  }
+}

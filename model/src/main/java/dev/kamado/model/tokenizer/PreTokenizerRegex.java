@@ -1,0 +1,37 @@
+package dev.kamado.model.tokenizer;
+
+import java.util.regex.Pattern;
+
+/**
+ * The split regex of tokenizers made by {@link BpeTrainer}: GPT-2/Qwen-like (English contractions, words with one
+ * leading space, numbers in groups of up to three digits, punctuation runs, whitespace), with Japanese kept sensible:
+ * runs of kanji, of hiragana and of katakana (with the long-vowel mark {@code ー}) are separate pieces, so that
+ * frequent morphemes and okurigana become tokens instead of whole phrases.
+ *
+ * <p>The same expression is written to tokenizer.json in the Oniguruma syntax that Hugging Face {@code tokenizers}
+ * runs ({@link #ONIGURUMA}) and used in Java ({@link #JAVA}) to count words while training; the two differ only in
+ * how script properties are spelled.
+ */
+public final class PreTokenizerRegex {
+
+  /** The expression as written to tokenizer.json (a {@code Split} pre-tokenizer, behaviour {@code Isolated}). */
+  public static final String ONIGURUMA = "(?i:'s|'t|'re|'ve|'m|'ll|'d)"
+      + "| ?\\p{Han}+"
+      + "| ?[\\p{Hiragana}ー]+"
+      + "| ?[\\p{Katakana}ー]+"
+      + "| ?[^\\P{L}\\p{Han}\\p{Hiragana}\\p{Katakana}]+"
+      + "|\\p{N}{1,3}"
+      + "| ?[^\\s\\p{L}\\p{N}]+[\\r\\n]*"
+      + "|\\s*[\\r\\n]+"
+      + "|\\s+(?!\\S)"
+      + "|\\s+";
+
+  /** The same expression for {@link java.util.regex.Pattern} (with {@link Pattern#UNICODE_CHARACTER_CLASS}). */
+  public static final Pattern JAVA = Pattern.compile(ONIGURUMA
+      .replace("\\p{Han}", "\\p{IsHan}")
+      .replace("\\p{Hiragana}", "\\p{IsHiragana}")
+      .replace("\\p{Katakana}", "\\p{IsKatakana}"), Pattern.UNICODE_CHARACTER_CLASS);
+
+  private PreTokenizerRegex() {
+  }
+}
