@@ -63,7 +63,7 @@ final class InitModelCommand implements Callable<Integer> {
       if (!Files.isRegularFile(corpus)) {
         throw new InvalidInputException("tokenizer corpus " + corpus + " does not exist");
       }
-      BpeTrainer.train(List.of(corpus), vocab == null ? 4096 : vocab, output);
+      new BpeTrainer(vocab == null ? 4096 : vocab).addFile(corpus).train().save(output);
     } else {
       Trainer.copyTokenizer(tokenizerFrom, output);
     }

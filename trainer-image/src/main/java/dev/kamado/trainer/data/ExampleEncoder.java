@@ -1,5 +1,6 @@
 package dev.kamado.trainer.data;
 
+import dev.kamado.model.tokenizer.ChatEncoding;
 import dev.kamado.model.tokenizer.ChatMessage;
 import dev.kamado.model.tokenizer.ChatSegment;
 import dev.kamado.model.tokenizer.ChatTemplate;
@@ -12,9 +13,10 @@ import java.util.List;
  * Turns {@link RawExample}s into token ids with loss targets.
  *
  * <ul>
- *   <li>chat: the model's chat template renders the conversation into segments; each segment is tokenised without
- *       added special tokens (as {@code apply_chat_template(tokenize=True)} does) and its tokens are targets when the
- *       segment is trainable (assistant content and the token(s) ending the assistant turn);
+ *   <li>chat: the model's chat template renders the conversation into segments, the whole text is tokenised in one
+ *       piece without added special tokens (as {@code apply_chat_template(tokenize=True)} does, so the ids equal what
+ *       inference sees), and a token is a target when it starts inside a trainable segment (assistant content and
+ *       the token(s) ending the assistant turn);
  *   <li>completion: {@code input} with the tokenizer's special tokens (BOS when the model uses one), then
  *       {@code output} and the end-of-sequence token, which are the targets;
  *   <li>text: the text with special tokens and an end-of-sequence token, all targets; a document longer than the
@@ -78,13 +80,9 @@ public final class ExampleEncoder {
     for (RawExample.Message m : c.messages()) {
       messages.add(new ChatMessage(m.role(), m.content()));
     }
-    Builder b = new Builder();
-    for (ChatSegment s : template.render(messages, false)) {
-      if (!s.text().isEmpty()) {
-        b.add(tokenizer.encode(s.text(), false), s.trainable());
-      }
-    }
-    return b.build(c.source());
+    List<ChatSegment> segments = template.render(messages, false);
+    ChatEncoding encoded = tokenizer.encodeChat(segments);
+    return new EncodedExample(encoded.ids(), encoded.trainable(), c.source());
   }
 
   EncodedExample completion(RawExample.Completion c) {
