@@ -384,7 +384,8 @@ public final class Trainer {
         }
         micro = last;
         if (hp.maxGradNorm() > 0) {
-          GradientClipping.clip(trainable.values(), hp.maxGradNorm(), manager);
+          double norm = GradientClipping.clip(trainable.values(), hp.maxGradNorm(), manager);
+          LOG.debug("step {} gradient norm {}", step, norm);
         }
         lastLr = schedule.at(step);
         optimizer.step(lastLr);

@@ -27,8 +27,9 @@ public final class GradientClipping {
         NDArray g = p.getGradient();
         g.attach(scratch);
         grads[i++] = g;
-        float norm = g.norm().getFloat();
-        sumSquares += (double) norm * norm;
+        // square().sum() rather than norm(): DJL 0.36's norm() with no axes reads uninitialised memory natively
+        // (results change under MALLOC_PERTURB_), which broke bitwise reproducibility.
+        sumSquares += g.square().sum().getFloat();
       }
       double total = Math.sqrt(sumSquares);
       if (maxNorm > 0) {
