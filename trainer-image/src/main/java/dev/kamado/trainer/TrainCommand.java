@@ -140,7 +140,9 @@ final class TrainCommand implements Callable<Integer> {
         LOG.info("Metrics on http://0.0.0.0:{}/metrics", prometheus.port());
         sinks.add(prometheus);
       }
-      var endpoint = KubernetesEndpoint.fromEnvironment(System.getenv(), KubernetesEndpoint.SERVICE_ACCOUNT_DIR);
+      String accountDir = System.getenv("KAMADO_SERVICE_ACCOUNT_DIR");
+      var endpoint = KubernetesEndpoint.fromEnvironment(System.getenv(), accountDir == null || accountDir.isBlank()
+          ? KubernetesEndpoint.SERVICE_ACCOUNT_DIR : Path.of(accountDir));
       if (endpoint.isPresent()) {
         try {
           sinks.add(new ConfigMapProgress(endpoint.get()));

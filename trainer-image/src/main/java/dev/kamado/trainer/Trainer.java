@@ -15,7 +15,6 @@ import dev.kamado.model.llama.LlamaModel;
 import dev.kamado.model.llama.LoraAdapter;
 import dev.kamado.model.llama.LoraConfig;
 import dev.kamado.model.safetensors.DType;
-import dev.kamado.model.safetensors.SafetensorsFile;
 import dev.kamado.model.safetensors.SafetensorsWriter;
 import dev.kamado.model.tokenizer.TextTokenizer;
 import dev.kamado.trainer.checkpoint.CheckpointState;
@@ -59,7 +58,6 @@ public final class Trainer {
   static final List<String> TOKENIZER_FILES = List.of("tokenizer.json", "tokenizer_config.json",
       "special_tokens_map.json", "generation_config.json", "tokenizer.model", "vocab.json", "merges.txt",
       "added_tokens.json", "chat_template.jinja");
-  static final String TRAINABLE_FILE = "trainable.safetensors";
   static final String OPTIMIZER_FILE = "optimizer.safetensors";
 
   private final RunSettings settings;
@@ -84,6 +82,7 @@ public final class Trainer {
     long started = System.nanoTime();
     checkModelFolder(settings.baseModel());
     Engine engine = Engines.pytorch();
+    warnIfOpenMpUnpinned();
     try (TextTokenizer tokenizer = loadTokenizer(settings.baseModel());
         NDManager manager = engine.newBaseManager()) {
       PreparedData data = prepare(tokenizer);
@@ -107,28 +106,35 @@ public final class Trainer {
           + "method {}, packing {}", plan.size(), hp.batchSize(), totalSteps, hp.epochs(),
           hp.gradientAccumulationSteps(), settings.method().name().toLowerCase(Locale.ROOT), settings.packing());
 
-      LlamaModel model = loadModel(manager);
+      CheckpointStore store = new CheckpointStore(settings.checkpointDir(), settings.checkpointKeep());
+      Optional<CheckpointStore.Checkpoint> resume = resumable(store, fingerprint);
+      Path resumeDir = resume.map(CheckpointStore.Checkpoint::dir).orElse(null);
+      LlamaModel model = loadModel(manager,
+          resumeDir != null && settings.method() == TrainingMethod.FULL ? resumeDir : settings.baseModel());
       try {
         LoraAdapter adapter = null;
         Map<String, NDArray> trainable;
         if (settings.method() == TrainingMethod.LORA) {
           RunSettings.Lora l = settings.lora();
-          adapter = LoraAdapter.create(model, new LoraConfig(l.rank(), l.alpha(), l.dropout(), l.targetModules()),
-              hp.seed());
+          adapter = resumeDir != null ? LoraAdapter.load(resumeDir, model)
+              : LoraAdapter.create(model, new LoraConfig(l.rank(), l.alpha(), l.dropout(), l.targetModules()),
+                  hp.seed());
           model.attach(adapter);
           trainable = adapter.parameters();
         } else {
           trainable = model.parameters();
         }
-        trainable.values().forEach(p -> p.setRequiresGradient(true));
         long trainableCount = trainable.values().stream().mapToLong(a -> a.getShape().size()).sum();
         LOG.info("Trainable parameters: {} in {} tensors", trainableCount, trainable.size());
 
-        try (AdamW optimizer = new AdamW(trainable, AdamW.Settings.defaults(hp.weightDecay()), manager)) {
-          CheckpointStore store = new CheckpointStore(settings.checkpointDir(), settings.checkpointKeep());
-          Loop loop = new Loop(engine, manager, model, trainable, optimizer, store, data, plan, schedule,
+        AdamW.Settings adam = AdamW.Settings.defaults(hp.weightDecay());
+        try (AdamW optimizer = resumeDir == null ? new AdamW(trainable, adam, manager)
+            : AdamW.restore(trainable, adam, manager, resume.get().state().step(),
+                resumeDir.resolve(OPTIMIZER_FILE))) {
+          trainable.values().forEach(p -> p.setRequiresGradient(true));
+          Loop loop = new Loop(engine, manager, model, adapter, trainable, optimizer, store, data, plan, schedule,
               totalSteps, fingerprint);
-          long resumedFrom = loop.resume();
+          long resumedFrom = resume.map(c -> loop.resumeAt(c)).orElse(0L);
           Map<String, Double> evalMetrics = loop.train();
           Path modelDir = writeModel(model, adapter);
           ModelVersion version = new ModelVersion();
@@ -156,6 +162,20 @@ public final class Trainer {
     }
   }
 
+  /**
+   * libtorch's OpenMP kernels only run on exactly the configured threads when {@code OMP_NUM_THREADS} says so before the
+   * process starts; otherwise some reductions split differently from run to run and a run is no longer bitwise
+   * reproducible (resume stays correct, but two runs differ in the last bits).
+   */
+  private static void warnIfOpenMpUnpinned() {
+    String omp = System.getenv("OMP_NUM_THREADS");
+    String threads = System.getProperty(Engines.NUM_THREADS);
+    if (omp == null || !omp.trim().equals(threads)) {
+      LOG.warn("OMP_NUM_THREADS is {} but libtorch uses {} intra-op threads; set OMP_NUM_THREADS={} for "
+          + "bitwise-reproducible runs", omp == null ? "unset" : omp, threads, threads);
+    }
+  }
+
   private static void checkModelFolder(Path dir) {
     if (!Files.isDirectory(dir)) {
       throw new InvalidInputException("base model folder " + dir + " does not exist");
@@ -175,12 +195,24 @@ public final class Trainer {
     }
   }
 
-  private LlamaModel loadModel(NDManager manager) {
+  private static LlamaModel loadModel(NDManager manager, Path dir) {
     try {
-      return LlamaModel.load(settings.baseModel(), manager);
+      return LlamaModel.load(dir, manager);
     } catch (IOException | RuntimeException e) {
-      throw new InvalidInputException("cannot load the base model " + settings.baseModel() + ": " + e.getMessage(), e);
+      throw new InvalidInputException("cannot load the model " + dir + ": " + e.getMessage(), e);
     }
+  }
+
+  /** The newest checkpoint of this run (same fingerprint), if any. */
+  private static Optional<CheckpointStore.Checkpoint> resumable(CheckpointStore store, String fingerprint)
+      throws IOException {
+    Optional<CheckpointStore.Checkpoint> latest = store.latest();
+    if (latest.isPresent() && !fingerprint.equals(latest.get().state().fingerprint())) {
+      LOG.warn("Checkpoint {} belongs to another run (different model, data or settings); starting afresh",
+          latest.get().dir());
+      return Optional.empty();
+    }
+    return latest;
   }
 
   private PreparedData prepare(TextTokenizer tokenizer) {
@@ -275,6 +307,7 @@ public final class Trainer {
     private final Engine engine;
     private final NDManager manager;
     private final LlamaModel model;
+    private final LoraAdapter adapter;
     private final Map<String, NDArray> trainable;
     private final AdamW optimizer;
     private final CheckpointStore store;
@@ -291,12 +324,14 @@ public final class Trainer {
     private Double lastEvalLoss;
     private ProgressReport.Checkpoint lastCheckpoint;
 
-    Loop(Engine engine, NDManager manager, LlamaModel model, Map<String, NDArray> trainable, AdamW optimizer,
+    Loop(Engine engine, NDManager manager, LlamaModel model, LoraAdapter adapter, Map<String, NDArray> trainable,
+        AdamW optimizer,
         CheckpointStore store, PreparedData data, DataPlan plan, LrSchedule schedule, long totalSteps,
         String fingerprint) {
       this.engine = engine;
       this.manager = manager;
       this.model = model;
+      this.adapter = adapter;
       this.trainable = trainable;
       this.optimizer = optimizer;
       this.store = store;
@@ -309,29 +344,8 @@ public final class Trainer {
       this.padId = pad == null ? 0 : pad;
     }
 
-    /** Restores the newest checkpoint of this run, if any; returns the step resumed from (0 when none). */
-    long resume() throws IOException {
-      Optional<CheckpointStore.Checkpoint> latest = store.latest();
-      if (latest.isEmpty()) {
-        return 0;
-      }
-      CheckpointStore.Checkpoint c = latest.get();
-      if (!fingerprint.equals(c.state().fingerprint())) {
-        LOG.warn("Checkpoint {} belongs to another run (different model, data or settings); starting afresh",
-            c.dir());
-        return 0;
-      }
-      Map<String, float[]> first = new LinkedHashMap<>();
-      Map<String, float[]> second = new LinkedHashMap<>();
-      try (SafetensorsFile weights = SafetensorsFile.open(c.dir().resolve(TRAINABLE_FILE));
-          SafetensorsFile moments = SafetensorsFile.open(c.dir().resolve(OPTIMIZER_FILE))) {
-        for (Map.Entry<String, NDArray> e : trainable.entrySet()) {
-          e.getValue().set(weights.floats(e.getKey()));
-          first.put(e.getKey(), moments.floats("exp_avg." + e.getKey()));
-          second.put(e.getKey(), moments.floats("exp_avg_sq." + e.getKey()));
-        }
-      }
-      optimizer.restore(c.state().step(), first, second);
+    /** Continues after checkpoint {@code c} (weights and moments are already loaded); returns its step. */
+    long resumeAt(CheckpointStore.Checkpoint c) {
       step = c.state().step();
       micro = c.state().microBatches();
       lastLr = c.state().learningRate();
@@ -466,18 +480,19 @@ public final class Trainer {
       CheckpointState state = new CheckpointState(CheckpointState.FORMAT, step, micro, totalSteps,
           settings.hyper().seed(), lastLr, fingerprint, time);
       Path dir = store.write(state, tmp -> {
-        SafetensorsWriter weights = new SafetensorsWriter().metadata("kamado.step", Long.toString(step));
+        if (adapter == null) {
+          model.save(tmp);
+        } else {
+          adapter.save(tmp, settings.baseModelUri());
+        }
         SafetensorsWriter moments = new SafetensorsWriter().metadata("kamado.step", Long.toString(step));
         for (Map.Entry<String, NDArray> e : trainable.entrySet()) {
           long[] shape = e.getValue().getShape().getShape();
-          NDArray p = e.getValue();
           NDArray m = optimizer.firstMoments().get(e.getKey());
           NDArray v = optimizer.secondMoments().get(e.getKey());
-          weights.add(e.getKey(), DType.F32, shape, p::toFloatArray);
           moments.add("exp_avg." + e.getKey(), DType.F32, shape, m::toFloatArray);
           moments.add("exp_avg_sq." + e.getKey(), DType.F32, shape, v::toFloatArray);
         }
-        weights.write(tmp.resolve(TRAINABLE_FILE));
         moments.write(tmp.resolve(OPTIMIZER_FILE));
       });
       lastCheckpoint = new ProgressReport.Checkpoint(step, relative(dir), time);

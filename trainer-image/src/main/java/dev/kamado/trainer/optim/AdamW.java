@@ -2,6 +2,10 @@ package dev.kamado.trainer.optim;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
+import dev.kamado.model.NdTensors;
+import dev.kamado.model.safetensors.SafetensorsFile;
+import java.io.IOException;
+import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Locale;
 import java.util.Map;
@@ -46,10 +50,17 @@ public final class AdamW implements AutoCloseable {
    * @param parent manager under which the moments are allocated
    */
   public AdamW(Map<String, NDArray> parameters, Settings settings, NDManager parent) {
+    this(parameters, settings, parent, true);
+  }
+
+  private AdamW(Map<String, NDArray> parameters, Settings settings, NDManager parent, boolean zeroMoments) {
     this.settings = settings;
     this.parameters = new LinkedHashMap<>(parameters);
     this.manager = parent.newSubManager();
     for (Map.Entry<String, NDArray> e : this.parameters.entrySet()) {
+      if (!zeroMoments) {
+        break;
+      }
       firstMoments.put(e.getKey(), manager.zeros(e.getValue().getShape(), e.getValue().getDataType()));
       secondMoments.put(e.getKey(), manager.zeros(e.getValue().getShape(), e.getValue().getDataType()));
     }
@@ -76,18 +87,29 @@ public final class AdamW implements AutoCloseable {
     return secondMoments;
   }
 
-  /** Restores the state written by a checkpoint: the step count and both moments (copied in place). */
-  public void restore(long stepCount, Map<String, float[]> first, Map<String, float[]> second) {
-    for (String name : parameters.keySet()) {
-      float[] m = first.get(name);
-      float[] v = second.get(name);
-      if (m == null || v == null) {
-        throw new IllegalArgumentException("checkpoint has no optimizer state for parameter " + name);
+  /**
+   * An optimizer resumed from a checkpoint's {@code optimizer.safetensors} (tensors {@code exp_avg.<name>} and
+   * {@code exp_avg_sq.<name>}), loaded into arrays with their own torch memory, after {@code stepCount} steps.
+   *
+   * @throws IOException when the file cannot be read or lacks a parameter's state
+   */
+  public static AdamW restore(Map<String, NDArray> parameters, Settings settings, NDManager parent, long stepCount,
+      Path file) throws IOException {
+    AdamW opt = new AdamW(parameters, settings, parent, false);
+    try (SafetensorsFile f = SafetensorsFile.open(file)) {
+      for (String name : parameters.keySet()) {
+        if (!f.names().contains("exp_avg." + name) || !f.names().contains("exp_avg_sq." + name)) {
+          throw new IOException(file + " has no optimizer state for parameter " + name);
+        }
+        opt.firstMoments.put(name, NdTensors.load(opt.manager, f, "exp_avg." + name));
+        opt.secondMoments.put(name, NdTensors.load(opt.manager, f, "exp_avg_sq." + name));
       }
-      firstMoments.get(name).set(m);
-      secondMoments.get(name).set(v);
+    } catch (IOException | RuntimeException e) {
+      opt.close();
+      throw e;
     }
-    this.step = stepCount;
+    opt.step = stepCount;
+    return opt;
   }
 
   /**
