@@ -364,8 +364,12 @@ public final class Trainer {
       long intervalTokens = 0;
       double intervalLoss = 0;
       long intervalTargets = 0;
-      long intervalSteps = 0;
+      long computeNanos = 0;
+      long computeTokens = 0;
+      long computeSteps = 0;
       while (step < totalSteps) {
+        long computeStart = System.nanoTime();
+        long tokensBefore = tokensSeen;
         int first = (int) micro;
         int last = (int) Math.min(plan.size(), micro + accumulation);
         long stepTargets = 0;
@@ -404,7 +408,9 @@ public final class Trainer {
         lastLr = schedule.at(step);
         optimizer.step(lastLr);
         step++;
-        intervalSteps++;
+        computeNanos += System.nanoTime() - computeStart;
+        computeTokens += tokensSeen - tokensBefore;
+        computeSteps++;
 
         boolean end = step == totalSteps;
         if (hp.evalEverySteps() > 0 && step % hp.evalEverySteps() == 0 && !end) {
@@ -425,8 +431,12 @@ public final class Trainer {
           intervalTokens = 0;
           intervalLoss = 0;
           intervalTargets = 0;
-          intervalSteps = 0;
         }
+      }
+      if (computeSteps > 0) {
+        LOG.info("Training throughput: {} tokens/s ({} tokens in {} steps, {} s; evaluation and checkpoints excluded)",
+            String.format(Locale.ROOT, "%.1f", computeTokens / (computeNanos / 1e9)), computeTokens, computeSteps,
+            String.format(Locale.ROOT, "%.3f", computeNanos / 1e9));
       }
       Map<String, Double> metrics = evaluate();
       lastEvalLoss = metrics.get("eval_loss");
