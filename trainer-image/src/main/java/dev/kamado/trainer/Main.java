@@ -14,7 +14,8 @@ import picocli.CommandLine.Command;
  */
 @Command(name = "kamado-trainer", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
     description = "Fine-tunes Llama-family models (LoRA or full) and continues pre-training, on CPU or GPU.",
-    subcommands = {TrainCommand.class, InitModelCommand.class, MergeCommand.class, CommandLine.HelpCommand.class},
+    subcommands = {TrainCommand.class, InitModelCommand.class, MergeCommand.class, EngineCommand.class,
+        CommandLine.HelpCommand.class},
     footer = {"", "Without a command, options go to 'train': kamado-trainer --config /etc/kamado/training.json",
         "Exit codes: 0 done, 3 invalid input (configuration, dataset, model files), 2 bad command line, 1 failure."})
 public final class Main implements Runnable {
