@@ -28,16 +28,16 @@ import org.junit.jupiter.api.Test;
  * against the cluster CA; API errors are reported, not thrown.
  */
 @WithApiServer
-class ConfigMapProgressIT {
+public class ConfigMapProgressIT {
   private static final ObjectMapper JSON = new ObjectMapper();
   private static final String CONFIGMAP = "triage-progress";
   private static KubernetesClient admin;
   private static String namespace;
-  static Path accountDir;
-  static URI server;
+  public static Path accountDir;
+  public static URI server;
 
   @BeforeAll
-  static void serviceAccountWithTheOperatorsRbac(ControlPlane cp) throws Exception {
+  public static void serviceAccountWithTheOperatorsRbac(ControlPlane cp) throws Exception {
     admin = cp.client();
     namespace = cp.createNamespace("trainer-progress");
     admin.configMaps().inNamespace(namespace).resource(new ConfigMapBuilder().withNewMetadata().withName(CONFIGMAP)
