@@ -1,0 +1,136 @@
+package dev.kamado.trainer;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.File;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Random;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Training throughput of the Kamado trainer (the jar, as a process) against Python transformers (+ peft for LoRA),
+ * hack/reference/train_bench_hf.py, on the same random models (about 10M and 50M parameters, written by the jar's
+ * init-model), the same text, rows of 256 tokens, batch 4, one CPU thread each, measured in the same run one after
+ * the other. Prints tokens/s of each, the ratio (Kamado / reference; goal at least 0.9) and the peak RSS of each
+ * process (GNU time's maximum resident set size). Run with {@code -Pbench}; sizes with {@code -Dbench.sizes=10m,50m}.
+ */
+class TrainingThroughputBench {
+  private static final ObjectMapper JSON = new ObjectMapper();
+  private static final Pattern KAMADO_TPS = Pattern.compile("Training throughput: ([0-9.]+) tokens/s");
+  private static final Pattern MAX_RSS = Pattern.compile("KAMADO_MAXRSS_KB=(\\d+)");
+
+  /** A model size: name, hidden, layers, heads, intermediate, steps to time. */
+  private record Size(String name, int hidden, int layers, int heads, int intermediate, int steps) {}
+
+  @Test
+  void kamadoAgainstTransformers() throws Exception {
+    Path work = Files.createDirectories(Path.of("target", "bench").toAbsolutePath());
+    Path python = Path.of(System.getProperty("user.home"), ".cache", "kamado", "reference-venv", "bin", "python");
+    assertThat(python).as("reference venv (run hack/reference/setup-venv.sh)").exists();
+    Path script = repoRoot().resolve("hack/reference/train_bench_hf.py");
+    Path corpus = TestData.corpus(work.resolve("corpus.txt"), 4000);
+    Path data = longDocuments(work.resolve("bench-text.jsonl"));
+    List<Size> sizes = new ArrayList<>();
+    for (String s : System.getProperty("bench.sizes", "10m,50m").split(",")) {
+      sizes.add(s.trim().equals("50m") ? new Size("50m", 512, 14, 8, 1408, 6) : new Size("10m", 320, 4, 5, 864, 16));
+    }
+    List<String> report = new ArrayList<>();
+    for (Size size : sizes) {
+      Path model = work.resolve("model-" + size.name());
+      if (!Files.isRegularFile(model.resolve("model.safetensors"))) {
+        TrainerJar.runOk(work.resolve("init-" + size.name() + ".log"), "init-model", "--output", model.toString(),
+            "--hidden", "" + size.hidden(), "--layers", "" + size.layers(), "--heads", "" + size.heads(),
+            "--intermediate", "" + size.intermediate(), "--vocab", "8192", "--tokenizer-corpus", corpus.toString());
+      }
+      for (String method : List.of("full", "lora")) {
+        String tag = size.name() + "-" + method;
+        Path out = work.resolve("out-" + tag);
+        ResumeAfterKillIT.deleteTree(out);
+        List<String> kamado = new ArrayList<>(List.of(java(), "-jar", TrainerJar.JAR.toString(), "train",
+            "--base-model", model.toString(), "--dataset", data.toString(), "--format", "text", "--output",
+            out.toString(), "--method", method, "--max-length", "256", "--batch-size", "4", "--packing",
+            "--max-steps", "" + size.steps(), "--checkpoint-every", "0", "--log-every", "1000", "--lr", "2e-4",
+            "--lora-rank", "16", "--lora-alpha", "32", "--lora-dropout", "0.05"));
+        String kLog = run(work.resolve("kamado-" + tag + ".log"), kamado);
+        Matcher m = KAMADO_TPS.matcher(kLog);
+        assertThat(m.find()).as("throughput line in the Kamado log").isTrue();
+        double kTps = Double.parseDouble(m.group(1));
+        long kRss = maxRss(kLog);
+
+        List<String> ref = List.of(python.toString(), script.toString(), "--model", model.toString(), "--data",
+            data.toString(), "--seq", "256", "--batch", "4", "--steps", "" + size.steps(), "--method", method,
+            "--threads", "1", "--lr", "2e-4");
+        String rLog = run(work.resolve("reference-" + tag + ".log"), ref);
+        JsonNode r = JSON.readTree(rLog.lines().filter(l -> l.startsWith("{")).reduce((a, b) -> b).orElseThrow());
+        double rTps = r.get("tokens_per_second").asDouble();
+        long rRss = maxRss(rLog);
+        report.add(String.format(Locale.ROOT,
+            "%-9s kamado %8.1f tokens/s  transformers %8.1f tokens/s  ratio %.2fx  peak RSS kamado %5d MiB, "
+                + "transformers %5d MiB", tag, kTps, rTps, kTps / rTps, kRss / 1024, rRss / 1024));
+        System.out.println("BENCH " + report.get(report.size() - 1));
+      }
+    }
+    System.out.println("\nTraining throughput, 1 thread, rows of 256 tokens, batch 4 (goal: ratio >= 0.9)");
+    report.forEach(l -> System.out.println("  " + l));
+  }
+
+  private static String run(Path log, List<String> command) throws Exception {
+    List<String> cmd = new ArrayList<>(List.of("/usr/bin/time", "-f", "KAMADO_MAXRSS_KB=%M"));
+    cmd.addAll(command);
+    ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile())
+        .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")));
+    pb.environment().put("OMP_NUM_THREADS", "1");
+    pb.environment().put("MKL_NUM_THREADS", "1");
+    pb.environment().put("KAMADO_TORCH_THREADS", "1");
+    Process p = pb.start();
+    if (!p.waitFor(30, TimeUnit.MINUTES) || p.exitValue() != 0) {
+      p.destroyForcibly();
+      throw new AssertionError(String.join(" ", command) + " failed; log " + log + ":\n" + Files.readString(log));
+    }
+    return Files.readString(log);
+  }
+
+  private static long maxRss(String log) {
+    Matcher m = MAX_RSS.matcher(log);
+    long kb = 0;
+    while (m.find()) {
+      kb = Long.parseLong(m.group(1));
+    }
+    return kb;
+  }
+
+  private static String java() {
+    return Path.of(System.getProperty("java.home"), "bin", "java").toString();
+  }
+
+  private static Path repoRoot() {
+    Path p = Path.of("").toAbsolutePath();
+    while (p != null && !Files.isDirectory(p.resolve("hack/reference"))) {
+      p = p.getParent();
+    }
+    return p;
+  }
+
+  /** Documents of several thousand tokens, so that both sides cut full 256-token rows. */
+  private static Path longDocuments(Path file) throws Exception {
+    Random r = new Random(7);
+    List<String> lines = new ArrayList<>();
+    for (int d = 0; d < 40; d++) {
+      StringBuilder sb = new StringBuilder();
+      for (int s = 0; s < 400; s++) {
+        sb.append(TestData.sentence(r)).append(' ');
+      }
+      lines.add("{\"text\":\"" + sb.toString().trim() + "\"}");
+    }
+    return Files.write(file, lines);
+  }
+}
