@@ -45,8 +45,8 @@ public final class CorpusGenerator {
     String name = phrases.list(language + ".category.names").get(c);
     List<String> pool = List.of(phrases.list("pool." + category).get(0).split(" "));
     StringBuilder b = new StringBuilder();
-    b.append(InquiryGenerator.pick(random, phrases.list(language + ".policy.title")).replace("{cat}", name))
-        .append("\n\n");
+    String title = InquiryGenerator.pick(random, phrases.list(language + ".policy.title")).replace("{cat}", name);
+    b.append(Character.toUpperCase(title.charAt(0))).append(title.substring(1)).append("\n\n");
     b.append(InquiryGenerator.pick(random, phrases.list(language + ".policy.intro")).replace("{cat}", name))
         .append("\n\n");
     List<String> topics = new ArrayList<>(phrases.list(language + ".topic." + category));
