@@ -149,7 +149,7 @@ public final class InquiryGenerator {
     String sep = lang.equals("ja") ? "" : " ";
     StringBuilder b = new StringBuilder();
     if (urgency.equals("critical") && m.random.nextBoolean()) {
-      b.append(pick(m.random, phrases.list(lang + ".urgency.critical"))).append(sep);
+      b.append(urgencyMarker(m, urgency)).append(sep);
       urgency = "";
     }
     b.append(topic);
@@ -160,7 +160,7 @@ public final class InquiryGenerator {
       b.append(sep).append(pick(m.random, phrases.list(lang + ".date")));
     }
     if (!urgency.isEmpty() && !urgency.equals("normal")) {
-      b.append(sep).append(pick(m.random, phrases.list(lang + ".urgency." + urgency)));
+      b.append(sep).append(urgencyMarker(m, urgency));
     }
     b.append(' ').append(pick(m.random, phrases.list(lang + ".oneliner.signature")));
     return b.toString();
@@ -187,7 +187,7 @@ public final class InquiryGenerator {
     }
     boolean urgencyFirst = !urgency.equals("normal") && m.random.nextInt(3) == 0;
     if (urgencyFirst) {
-      body.add(pick(m.random, phrases.list(lang + ".urgency." + urgency)));
+      body.add(urgencyMarker(m, urgency));
     }
     body.add(topic);
     if (also) {
@@ -203,7 +203,7 @@ public final class InquiryGenerator {
       body.add(pick(m.random, phrases.list(lang + ".date")));
     }
     if (!urgency.equals("normal") && !urgencyFirst) {
-      body.add(pick(m.random, phrases.list(lang + ".urgency." + urgency)));
+      body.add(urgencyMarker(m, urgency));
     }
     body.add(pick(m.random, phrases.list(lang + ".request." + politeness)));
     if (long_ && body.size() > 4) {
@@ -220,6 +220,12 @@ public final class InquiryGenerator {
     lines.add(closing);
     lines.add(signature);
     return String.join("\n", lines);
+  }
+
+  /** The urgency sentence, as a placeholder so that typos never blur it. */
+  private String urgencyMarker(Message m, String urgency) {
+    m.values.put("{urgency}", pick(m.random, phrases.list(m.language + ".urgency." + urgency)));
+    return "{urgency}";
   }
 
   static <T> T pick(SplittableRandom random, List<T> list) {
