@@ -11,11 +11,13 @@ import java.util.List;
 /**
  * How the demo calls the trainer jar. The one place that knows its command line:
  * <ul>
- *   <li>{@code init-model --output DIR --tokenizer-corpus FILE --vocab-size N --hidden-size N --layers N --heads N
- *       --kv-heads N --intermediate-size N --max-positions N --seed N}: a randomly initialised Llama-family model with
- *       a byte-level BPE tokenizer trained on the corpus (plain text);</li>
+ *   <li>{@code init-model --output DIR --tokenizer-corpus FILE --vocab N --hidden N --layers N --heads N
+ *       --kv-heads N --intermediate N --max-position N --seed N}: a randomly initialised Llama-family model with
+ *       a byte-level BPE tokenizer trained on the corpus (plain UTF-8 text);</li>
  *   <li>{@code train --config FILE} (the file also named by {@code KAMADO_CONFIG}): a run described by a
- *       {@code TrainingConfig} JSON, exactly what the operator mounts as {@code /etc/kamado/training.json}.</li>
+ *       {@code TrainingConfig} JSON, exactly what the operator mounts as {@code /etc/kamado/training.json}.
+ *       Progress comes back as log lines such as {@code step 120/1000 (12%) epoch 0.36 loss 2.3412 ...}
+ *       (read by {@link LossLog}).</li>
  * </ul>
  */
 public final class TrainerCli {
@@ -30,11 +32,10 @@ public final class TrainerCli {
   /** Arguments of {@code init-model}. */
   public static List<String> initModelArgs(Path output, Path tokenizerCorpus, ModelSize size, long seed) {
     return List.of("init-model", "--output", output.toString(), "--tokenizer-corpus", tokenizerCorpus.toString(),
-        "--vocab-size", Integer.toString(size.vocabSize()), "--hidden-size", Integer.toString(size.hiddenSize()),
+        "--vocab", Integer.toString(size.vocabSize()), "--hidden", Integer.toString(size.hiddenSize()),
         "--layers", Integer.toString(size.layers()), "--heads", Integer.toString(size.heads()),
-        "--kv-heads", Integer.toString(size.kvHeads()), "--intermediate-size",
-        Integer.toString(size.intermediateSize()), "--max-positions", Integer.toString(size.maxPositions()),
-        "--seed", Long.toString(seed));
+        "--kv-heads", Integer.toString(size.kvHeads()), "--intermediate", Integer.toString(size.intermediateSize()),
+        "--max-position", Integer.toString(size.maxPositions()), "--seed", Long.toString(seed));
   }
 
   /** Arguments of {@code train}. */
