@@ -111,24 +111,43 @@ public final class Main implements Callable<Integer> {
     @Option(names = "--no-continued-pretraining", negatable = true, defaultValue = "true",
         description = "Continue pre-training on the domain corpus before fine-tuning (default on).")
     boolean cpt;
-    @Option(names = "--cpt-epochs", defaultValue = "1") int cptEpochs;
-    @Option(names = "--sft-epochs", defaultValue = "3") int sftEpochs;
-    @Option(names = "--batch-size", defaultValue = "16") int batchSize;
-    @Option(names = "--cpt-learning-rate", defaultValue = "0.002") double cptLr;
-    @Option(names = "--sft-learning-rate", defaultValue = "0.002") double sftLr;
-    @Option(names = "--max-sequence-length", defaultValue = "512") int maxSeq;
-    @Option(names = "--vocab-size", defaultValue = "4096") int vocab;
-    @Option(names = "--hidden-size", defaultValue = "128") int hidden;
-    @Option(names = "--layers", defaultValue = "4") int layers;
-    @Option(names = "--heads", defaultValue = "4") int heads;
-    @Option(names = "--kv-heads", defaultValue = "2") int kvHeads;
-    @Option(names = "--intermediate-size", defaultValue = "384") int intermediate;
-    @Option(names = "--max-positions", defaultValue = "4096") int maxPositions;
+    @Option(names = "--cpt-epochs", defaultValue = "1",
+        description = "Continued pre-training epochs (default ${DEFAULT-VALUE}).") int cptEpochs;
+    @Option(names = "--sft-epochs", defaultValue = "3",
+        description = "Fine-tuning epochs (default ${DEFAULT-VALUE}).") int sftEpochs;
+    @Option(names = "--batch-size", defaultValue = "16",
+        description = "Examples per micro-batch (default ${DEFAULT-VALUE}).") int batchSize;
+    @Option(names = "--cpt-learning-rate", defaultValue = "0.002",
+        description = "Continued pre-training peak learning rate (default ${DEFAULT-VALUE}).") double cptLr;
+    @Option(names = "--sft-learning-rate", defaultValue = "0.002",
+        description = "Fine-tuning peak learning rate (default ${DEFAULT-VALUE}).") double sftLr;
+    @Option(names = "--max-sequence-length", defaultValue = "512",
+        description = "Longest training example in tokens (default ${DEFAULT-VALUE}).") int maxSeq;
+    @Option(names = "--vocab-size", defaultValue = "4096",
+        description = "Tokenizer vocabulary size (trained by init-model) (default ${DEFAULT-VALUE}).") int vocab;
+    @Option(names = "--hidden-size", defaultValue = "128",
+        description = "Model hidden size (default ${DEFAULT-VALUE}).") int hidden;
+    @Option(names = "--layers", defaultValue = "4",
+        description = "Transformer layers (default ${DEFAULT-VALUE}).") int layers;
+    @Option(names = "--heads", defaultValue = "4",
+        description = "Attention heads (default ${DEFAULT-VALUE}).") int heads;
+    @Option(names = "--kv-heads", defaultValue = "2",
+        description = "Key/value heads (default ${DEFAULT-VALUE}).") int kvHeads;
+    @Option(names = "--intermediate-size", defaultValue = "384",
+        description = "MLP intermediate size (default ${DEFAULT-VALUE}).") int intermediate;
+    @Option(names = "--max-positions", defaultValue = "4096",
+        description = "Context length of the model (default ${DEFAULT-VALUE}).") int maxPositions;
     @Option(names = "--concurrency", defaultValue = "8",
         description = "Requests in flight while measuring (default ${DEFAULT-VALUE}).")
     int concurrency;
-    @Option(names = "--few-shot-examples", defaultValue = "4") int fewShot;
-    @Option(names = "--max-tokens", defaultValue = "200") int maxTokens;
+    @Option(names = "--few-shot-examples", defaultValue = "4",
+        description = "Worked examples in the few-shot prompt (default ${DEFAULT-VALUE}).") int fewShot;
+    @Option(names = "--few-shot-limit", defaultValue = "40",
+        description = "Test inquiries also sent with the few-shot prompt (the first N; default ${DEFAULT-VALUE}): "
+            + "its prompts are long, so a sample keeps the run short.")
+    int fewShotLimit;
+    @Option(names = "--max-tokens", defaultValue = "200",
+        description = "max_tokens of every request (default ${DEFAULT-VALUE}).") int maxTokens;
     @Option(names = "--trainer-jvm-arg", description = "Extra JVM argument for the trainer (repeatable).")
     List<String> trainerJvmArgs = new ArrayList<>();
     @Option(names = "--server-arg", description = "Extra argument for the server (repeatable).")
@@ -141,7 +160,7 @@ public final class Main implements Callable<Integer> {
       DemoRun.Options o = new DemoRun.Options(out, trainerJar, serverJar, data.seed, data.sizes(),
           data.corpusDocuments, cpt, cptEpochs, sftEpochs, batchSize, cptLr, sftLr, maxSeq,
           new TrainerCli.ModelSize(vocab, hidden, layers, heads, kvHeads, intermediate, maxPositions), concurrency,
-          fewShot, maxTokens, trainerJvmArgs, serverArgs, Duration.ofSeconds(readyTimeout));
+          fewShot, fewShotLimit, maxTokens, trainerJvmArgs, serverArgs, Duration.ofSeconds(readyTimeout));
       new DemoRun(o, System.err).run();
       return 0;
     }

@@ -42,7 +42,7 @@ public final class DemoRun {
   public record Options(Path out, Path trainerJar, Path serverJar, long seed, TriageDataset.Sizes sizes,
       int corpusDocuments, boolean continuedPretraining, int cptEpochs, int sftEpochs, int batchSize,
       double cptLearningRate, double sftLearningRate, int maxSequenceLength, TrainerCli.ModelSize modelSize,
-      int concurrency, int fewShotExamples, int maxTokens, List<String> trainerJvmArgs, List<String> serverArgs,
+      int concurrency, int fewShotExamples, int fewShotLimit, int maxTokens, List<String> trainerJvmArgs, List<String> serverArgs,
       Duration serverReadyTimeout) {}
 
   private final Options o;
@@ -103,7 +103,8 @@ public final class DemoRun {
     PromptBuilder prompts = new PromptBuilder(DatasetFiles.schemaText(),
         PromptBuilder.pickExamples(dataset.train(), o.fewShotExamples()));
     List<List<ChatMessage>> shortPrompts = dataset.test().stream().map(prompts::finetuned).toList();
-    List<List<ChatMessage>> fewShotPrompts = dataset.test().stream().map(prompts::fewShot).toList();
+    List<Inquiry> fewShotTest = dataset.test().subList(0, Math.min(dataset.test().size(), o.fewShotLimit()));
+    List<List<ChatMessage>> fewShotPrompts = fewShotTest.stream().map(prompts::fewShot).toList();
     LoadRunner.Batch finetuned;
     LoadRunner.Batch fewShot;
     LoadRunner.Batch sequential;
@@ -125,7 +126,8 @@ public final class DemoRun {
     List<TriageRecord> expected = dataset.test().stream().map(Inquiry::record).toList();
     TriageEvaluator evaluator = new TriageEvaluator(schema);
     TriageEvaluator.EvaluationResult result = evaluator.evaluate(expected, finetuned.contents());
-    TriageEvaluator.EvaluationResult fewShotResult = evaluator.evaluate(expected, fewShot.contents());
+    TriageEvaluator.EvaluationResult fewShotResult = evaluator.evaluate(
+        fewShotTest.stream().map(Inquiry::record).toList(), fewShot.contents());
     boolean sameAcrossConcurrency = finetuned.contents().equals(sequential.contents());
     boolean sameAcrossServers = finetuned.contents().equals(secondServer.contents());
     LatencyStats ftLatency = LatencyStats.of(finetuned.latenciesMs(), finetuned.wallSeconds());
@@ -138,7 +140,7 @@ public final class DemoRun {
     writeDetails(out, result, fewShotResult, ftLatency, fsLatency, finetuned, fewShot, sameAcrossConcurrency,
         sameAcrossServers);
     writeAnswers(out.resolve("answers-finetuned.jsonl"), dataset.test(), finetuned, result);
-    writeAnswers(out.resolve("answers-fewshot.jsonl"), dataset.test(), fewShot, fewShotResult);
+    writeAnswers(out.resolve("answers-fewshot.jsonl"), fewShotTest, fewShot, fewShotResult);
     Files.writeString(out.resolve("summary.txt"), Tables.summaryText(report));
     Files.writeString(out.resolve("summary.md"), Tables.summaryMarkdown(report));
     Files.writeString(out.resolve("why-small-model.md"), "## Why a small task model\n\n" + Tables.whySmallModel(report));
@@ -220,6 +222,7 @@ public final class DemoRun {
     d.put("test_inquiries", ft.count());
     d.put("concurrency", o.concurrency());
     d.put("few_shot_examples", o.fewShotExamples());
+    d.put("few_shot_requests", fs.count());
     d.put("identical_across_concurrency", sameAcrossConcurrency);
     d.put("identical_across_server_processes", sameAcrossServers);
     d.set("latency_ms_finetuned", JSON.valueToTree(ftLat));
