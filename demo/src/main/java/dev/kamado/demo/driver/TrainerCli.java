@@ -14,7 +14,7 @@ import java.util.List;
  *   <li>{@code init-model --output DIR --tokenizer-corpus FILE --vocab N --hidden N --layers N --heads N
  *       --kv-heads N --intermediate N --max-position N --seed N}: a randomly initialised Llama-family model with
  *       a byte-level BPE tokenizer trained on the corpus (plain UTF-8 text);</li>
- *   <li>{@code train --config FILE} (the file also named by {@code KAMADO_CONFIG}): a run described by a
+ *   <li>{@code train --config FILE --log-every 5} (the file also named by {@code KAMADO_CONFIG}): a run described by a
  *       {@code TrainingConfig} JSON, exactly what the operator mounts as {@code /etc/kamado/training.json}.
  *       Progress comes back as log lines such as {@code step 120/1000 (12%) epoch 0.36 loss 2.3412 ...}
  *       (read by {@link LossLog}).</li>
@@ -40,7 +40,7 @@ public final class TrainerCli {
 
   /** Arguments of {@code train}. */
   public static List<String> trainArgs(Path config) {
-    return List.of("train", "--config", config.toString());
+    return List.of("train", "--config", config.toString(), "--log-every", "5");
   }
 
   /** Settings of one training stage. */

@@ -38,6 +38,12 @@ public final class SvgChart {
         b.append(fmt(px(s.x()[i], xr))).append(',').append(fmt(py(s.y()[i], yr))).append(' ');
       }
       b.append("\"/>\n");
+      if (s.x().length <= 60) {
+        for (int i = 0; i < s.x().length; i++) {
+          b.append("<circle r=\"3\" fill=\"").append(s.color()).append("\" cx=\"").append(fmt(px(s.x()[i], xr)))
+              .append("\" cy=\"").append(fmt(py(s.y()[i], yr))).append("\"/>\n");
+        }
+      }
     }
     legend(b, series);
     return b.append("</svg>\n").toString();

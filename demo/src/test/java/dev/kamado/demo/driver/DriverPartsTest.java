@@ -52,7 +52,7 @@ class DriverPartsTest {
     assertThat(config.output().path()).isEqualTo(dir.resolve("out").toString());
     assertThat(config.hyperParameters().getEpochs()).isEqualTo(3);
     assertThat(config.hyperParameters().getLearningRate()).isEqualTo(0.002);
-    assertThat(TrainerCli.trainArgs(file)).containsExactly("train", "--config", file.toString());
+    assertThat(TrainerCli.trainArgs(file)).containsExactly("train", "--config", file.toString(), "--log-every", "5");
   }
 
   @Test

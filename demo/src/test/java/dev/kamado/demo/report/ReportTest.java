@@ -91,7 +91,7 @@ class ReportTest {
           .parse(new ByteArrayInputStream(svg.getBytes(StandardCharsets.UTF_8)));
       assertThat(doc.getDocumentElement().getTagName()).isEqualTo("svg");
     }
-    assertThat(lines).contains("<polyline").contains("loss &lt;sft&gt;");
+    assertThat(lines).contains("<polyline").contains("<circle").contains("loss &lt;sft&gt;");
     assertThat(hist).contains("<rect fill-opacity");
     assertThat(SvgChart.cdf("x", "red", new double[] {5, 1, 3}).y()).containsExactly(1 / 3.0, 2 / 3.0, 1.0);
   }
