@@ -161,6 +161,9 @@ public final class Main implements Callable<Integer> {
           data.corpusDocuments, cpt, cptEpochs, sftEpochs, batchSize, cptLr, sftLr, maxSeq,
           new TrainerCli.ModelSize(vocab, hidden, layers, heads, kvHeads, intermediate, maxPositions), concurrency,
           fewShot, fewShotLimit, maxTokens, trainerJvmArgs, serverArgs, Duration.ofSeconds(readyTimeout));
+      // Ctrl-C must not leave a trainer or server behind.
+      Runtime.getRuntime().addShutdownHook(new Thread(() ->
+          ProcessHandle.current().descendants().forEach(ProcessHandle::destroy)));
       new DemoRun(o, System.err).run();
       return 0;
     }

@@ -60,6 +60,10 @@ public final class DemoRun {
     Path data = out.resolve("data");
     Path models = out.resolve("models");
     Path logs = out.resolve("logs");
+    // A previous run's models would make the trainer resume a finished run instead of training.
+    for (Path own : List.of(data, models, logs, out.resolve("configs"))) {
+      deleteTree(own);
+    }
     Files.createDirectories(logs);
 
     // 1. Data.
@@ -293,6 +297,18 @@ public final class DemoRun {
         "share of requests", List.of(ft, fs)));
     Files.writeString(out.resolve("latency-histogram.svg"), SvgChart.histogram("Request latency", "latency (ms)",
         List.of(ft, fs), 30));
+  }
+
+  /** Deletes a folder the demo wrote in an earlier run, with everything in it. */
+  static void deleteTree(Path dir) throws IOException {
+    if (!Files.exists(dir)) {
+      return;
+    }
+    try (java.util.stream.Stream<Path> walk = Files.walk(dir)) {
+      for (Path p : walk.sorted(java.util.Comparator.reverseOrder()).toList()) {
+        Files.delete(p);
+      }
+    }
   }
 
   private void phase(String name, long startNanos) {

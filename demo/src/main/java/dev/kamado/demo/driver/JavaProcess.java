@@ -56,8 +56,10 @@ public final class JavaProcess implements AutoCloseable {
   public static JavaProcess start(Path jar, List<String> jvmArgs, List<String> args, Map<String, String> env,
       Path log, Consumer<String> listener) throws IOException {
     if (!Files.isRegularFile(jar)) {
-      throw new IOException(jar + " does not exist; build it first (mvn -B -ntp package -DskipTests -pl "
-          + jar.getParent().getParent().getFileName() + " -am)");
+      Path target = jar.toAbsolutePath().getParent();
+      Path module = target == null || target.getParent() == null ? null : target.getParent().getFileName();
+      throw new IOException(jar + " does not exist; build it first"
+          + (module == null ? "" : " (mvn -B -ntp package -DskipTests -pl " + module + " -am)"));
     }
     List<String> command = new ArrayList<>();
     command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
