@@ -183,9 +183,17 @@ public final class Main implements Callable<Integer> {
     public Integer call() throws IOException {
       Map<String, TriageRecord> byId = new HashMap<>();
       List<String> order = new ArrayList<>();
+      JsonNode schema = JSON.readTree(DatasetFiles.schemaText());
+      dev.kamado.demo.eval.SchemaChecker checker = new dev.kamado.demo.eval.SchemaChecker(schema);
       readJsonl(records, (line, n) -> {
         String id = require(n, "id", records, line).asText();
-        byId.put(id, JSON.treeToValue(require(n, "record", records, line), TriageRecord.class));
+        JsonNode record = require(n, "record", records, line);
+        List<String> violations = checker.violations(record);
+        if (!violations.isEmpty()) {
+          throw new IOException(records + " line " + line + ": record breaks the triage schema: "
+              + violations.get(0));
+        }
+        byId.put(id, JSON.treeToValue(record, TriageRecord.class));
         order.add(id);
       });
       Map<String, String> answerById = new HashMap<>();
@@ -202,7 +210,6 @@ public final class Main implements Callable<Integer> {
       if (expected.isEmpty()) {
         throw new IOException(answers + ": no answer has an id found in " + records);
       }
-      JsonNode schema = JSON.readTree(DatasetFiles.schemaText());
       TriageEvaluator.EvaluationResult r = new TriageEvaluator(schema).evaluate(expected, got);
       ObjectNode outNode = JSON.createObjectNode();
       outNode.put("count", r.count());
