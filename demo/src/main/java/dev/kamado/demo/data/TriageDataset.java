@@ -1,0 +1,52 @@
+package dev.kamado.demo.data;
+
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+
+/**
+ * Train, validation and test splits of generated inquiries. Inquiries are generated in index order and a text
+ * already taken is skipped, so no text appears twice, let alone in two splits.
+ *
+ * @param train training inquiries
+ * @param validation validation inquiries (evaluation loss during training)
+ * @param test held-out inquiries the demo sends to the server
+ */
+public record TriageDataset(List<Inquiry> train, List<Inquiry> validation, List<Inquiry> test) {
+
+  /** Split sizes. */
+  public record Sizes(int train, int validation, int test) {
+    public Sizes {
+      if (train < 1 || validation < 0 || test < 1) {
+        throw new IllegalArgumentException("split sizes must be train >= 1, validation >= 0, test >= 1; got "
+            + train + "/" + validation + "/" + test);
+      }
+    }
+  }
+
+  /** Generates the splits from {@code seed}. */
+  public static TriageDataset generate(long seed, Sizes sizes) {
+    InquiryGenerator generator = new InquiryGenerator(seed, PhraseBook.standard());
+    Set<String> seen = new HashSet<>();
+    List<Inquiry> train = new ArrayList<>(sizes.train());
+    List<Inquiry> validation = new ArrayList<>(sizes.validation());
+    List<Inquiry> test = new ArrayList<>(sizes.test());
+    int total = sizes.train() + sizes.validation() + sizes.test();
+    int index = 0;
+    while (train.size() + validation.size() + test.size() < total) {
+      Inquiry inquiry = generator.generate(index++);
+      if (!seen.add(inquiry.text())) {
+        continue;
+      }
+      if (train.size() < sizes.train()) {
+        train.add(inquiry);
+      } else if (validation.size() < sizes.validation()) {
+        validation.add(inquiry);
+      } else {
+        test.add(inquiry);
+      }
+    }
+    return new TriageDataset(List.copyOf(train), List.copyOf(validation), List.copyOf(test));
+  }
+}
