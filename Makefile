@@ -35,10 +35,10 @@ test: control-plane ## run every test tier this machine can run (reference check
 unit-test: prereqs ## unit tests only (no control plane, no processes)
 	$(MVN) $(MVN_FLAGS) install -DskipITs
 
-demo: ## the end-to-end triage demo (fine-tune, serve, evaluate) -> target/demo/report.json
-	@echo "make demo: the triage demo is not built yet (it needs the trainer and the inference server)." >&2
-	@echo "           Until then, try the operator on a local cluster: make dev-cluster" >&2
-	@exit 1
+demo: prereqs ## the end-to-end triage demo (generate, init, fine-tune, serve, evaluate) -> target/demo/report.json
+	$(MVN) $(MVN_FLAGS) -q package -DskipTests -pl trainer-image,server-image,demo -am
+	OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 java -jar demo/target/kamado-demo.jar run --out target/demo
+	java -jar demo/target/kamado-demo.jar readme-table --report target/demo/report.json --readme README.md
 
 bench: control-plane ## benchmarks: print figures and ratios against baselines measured in the same run
 	@py="$$(hack/reference/setup-venv.sh)" && \
