@@ -100,6 +100,7 @@ public final class Main implements Callable<Integer> {
   String logLevel;
 
   public static void main(String[] args) {
+    TlsDefaults.apply();
     System.exit(commandLine().execute(args));
   }
 

@@ -53,6 +53,9 @@ public class FineTuneJobReconciler implements Reconciler<FineTuneJob> {
   private final OperatorConfig config;
   private final Clock clock;
   private final EventRecorder events;
+  // The informers of the Job and the progress ConfigMap, told of what this reconciler creates (see recentlyCreated).
+  private volatile InformerEventSource<Job, FineTuneJob> jobEvents;
+  private volatile InformerEventSource<ConfigMap, FineTuneJob> progressEvents;
 
   public FineTuneJobReconciler(OperatorConfig config, Clock clock) {
     this.config = config;
@@ -77,6 +80,8 @@ public class FineTuneJobReconciler implements Reconciler<FineTuneJob> {
         .withLabelSelector(OWNED + "," + KamadoLabels.COMPONENT + "=progress")
         .withSecondaryToPrimaryMapper(FineTuneJobReconciler::byLabel)
         .build(), context);
+    this.jobEvents = jobs;
+    this.progressEvents = progress;
     return List.of(jobs, pods, progress);
   }
 
@@ -146,8 +151,8 @@ public class FineTuneJobReconciler implements Reconciler<FineTuneJob> {
     createIfAbsent(client, TrainingJobResources.serviceAccount(ftj));
     createIfAbsent(client, TrainingJobResources.progressRole(ftj));
     createIfAbsent(client, TrainingJobResources.progressRoleBinding(ftj));
-    createIfAbsent(client, TrainingJobResources.progressConfigMap(ftj));
-    Job created = createIfAbsent(client, desired);
+    recentlyCreated(progressEvents, createIfAbsent(client, TrainingJobResources.progressConfigMap(ftj)));
+    Job created = recentlyCreated(jobEvents, createIfAbsent(client, desired));
     events.record(client, ftj, "Normal", "JobCreated", "created Job " + created.getMetadata().getName()
         + (queued ? " in Kueue queue " + ftj.getSpec().getScheduling().getQueueName() : "")
         + " with base model " + base.uri());
@@ -183,6 +188,18 @@ public class FineTuneJobReconciler implements Reconciler<FineTuneJob> {
       }
       throw e;
     }
+  }
+
+  /**
+   * Puts what this reconciler just created into its informer's cache at once. The next reconcile then sees it even
+   * before the watch delivers it (so it neither creates it again nor tells of it twice), and the watch's ADD event
+   * of that very version starts no reconcile of its own.
+   */
+  private static <T extends HasMetadata> T recentlyCreated(InformerEventSource<T, FineTuneJob> informer, T created) {
+    if (informer != null) {
+      informer.handleRecentResourceCreate(ResourceID.fromResource(created), created);
+    }
+    return created;
   }
 
   private static void deleteJob(KubernetesClient client, Job job) {
