@@ -12,6 +12,7 @@ import dev.kamado.server.engine.QueueFullException;
 import dev.kamado.server.engine.SamplingParams;
 import dev.kamado.server.engine.TokenConstraint;
 import dev.kamado.server.http.ApiServer;
+import dev.kamado.server.http.RequestDefaults;
 import dev.kamado.server.http.Serving;
 import dev.kamado.server.metrics.ServerMetrics;
 import dev.kamado.server.model.InvalidModelException;
@@ -114,7 +115,9 @@ final class ServerProcess {
       vertx.close();
       return Main.EXIT_MODEL;
     }
-    api.ready(new Serving(model.name(), started, model.tokenizer(), constraints, config.defaultMaxTokens()));
+    api.ready(new Serving(model.name(), started, model.tokenizer(), constraints,
+        new RequestDefaults(config.defaultMaxTokens(), config.defaultTemperature(), config.defaultTopP(),
+            config.defaultStop())));
     LOG.info("ready: serving {} on port {}", model.name(), port);
     try {
       stop.await();
