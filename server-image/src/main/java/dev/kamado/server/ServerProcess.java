@@ -16,6 +16,7 @@ import dev.kamado.server.http.RequestDefaults;
 import dev.kamado.server.http.Serving;
 import dev.kamado.server.metrics.ServerMetrics;
 import dev.kamado.server.model.InvalidModelException;
+import dev.kamado.server.model.LlamaLanguageModel;
 import dev.kamado.server.model.LoadedModel;
 import dev.kamado.server.model.ModelLoader;
 import dev.kamado.server.schema.UnsupportedSchemaException;
@@ -118,7 +119,8 @@ final class ServerProcess {
     api.ready(new Serving(model.name(), started, model.tokenizer(), constraints,
         new RequestDefaults(config.defaultMaxTokens(), config.defaultTemperature(), config.defaultTopP(),
             config.defaultStop())));
-    LOG.info("ready: serving {} on port {}", model.name(), port);
+    LOG.info("ready: serving {} on port {} (decode: {})", model.name(), port,
+        model.model() instanceof LlamaLanguageModel llama ? llama.decodeMode() : "n/a");
     try {
       stop.await();
     } catch (InterruptedException e) {
