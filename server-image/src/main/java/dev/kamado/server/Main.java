@@ -70,6 +70,24 @@ public final class Main implements Callable<Integer> {
       description = "max_tokens of a request that gives none, capped by the context left (default 512).")
   String defaultMaxTokens;
 
+  @Option(names = "--default-temperature", paramLabel = "T",
+      description = "temperature when a request gives none; 0 = greedy (default 1.0).")
+  String defaultTemperature;
+
+  @Option(names = "--default-top-p", paramLabel = "P",
+      description = "top_p when a request gives none (default 1.0).")
+  String defaultTopP;
+
+  @Option(names = "--default-stop", paramLabel = "JSON",
+      description = "Stop strings when a request gives none: a JSON array such as '[\"\\n\\n\"]' (or one plain "
+          + "string).")
+  String defaultStop;
+
+  @Option(names = "--volumes-dir", paramLabel = "DIR",
+      description = "Where PersistentVolumeClaims are mounted: an adapter's base pvc://claim/path is read from "
+          + "DIR/claim/path (default /kamado/volumes).")
+  String volumesDir;
+
   @Option(names = "--max-prefill-tokens", paramLabel = "N",
       description = "Prompt tokens prefilled per engine step before running sequences decode again (default 2048).")
   String maxPrefillTokens;
@@ -145,6 +163,10 @@ public final class Main implements Callable<Integer> {
     put(flags, Setting.SERVED_MODEL_NAME, servedModelName);
     put(flags, Setting.SCHEMA, schema);
     put(flags, Setting.MAX_RUNNING, maxRunning);
+    put(flags, Setting.DEFAULT_TEMPERATURE, defaultTemperature);
+    put(flags, Setting.DEFAULT_TOP_P, defaultTopP);
+    put(flags, Setting.DEFAULT_STOP, defaultStop);
+    put(flags, Setting.VOLUMES_DIR, volumesDir);
     put(flags, Setting.MAX_WAITING, maxWaiting);
     put(flags, Setting.MAX_MODEL_LEN, maxModelLen);
     put(flags, Setting.DEFAULT_MAX_TOKENS, defaultMaxTokens);

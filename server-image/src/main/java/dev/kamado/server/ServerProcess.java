@@ -12,9 +12,11 @@ import dev.kamado.server.engine.QueueFullException;
 import dev.kamado.server.engine.SamplingParams;
 import dev.kamado.server.engine.TokenConstraint;
 import dev.kamado.server.http.ApiServer;
+import dev.kamado.server.http.RequestDefaults;
 import dev.kamado.server.http.Serving;
 import dev.kamado.server.metrics.ServerMetrics;
 import dev.kamado.server.model.InvalidModelException;
+import dev.kamado.server.model.LlamaLanguageModel;
 import dev.kamado.server.model.LoadedModel;
 import dev.kamado.server.model.ModelLoader;
 import dev.kamado.server.schema.UnsupportedSchemaException;
@@ -114,8 +116,11 @@ final class ServerProcess {
       vertx.close();
       return Main.EXIT_MODEL;
     }
-    api.ready(new Serving(model.name(), started, model.tokenizer(), constraints, config.defaultMaxTokens()));
-    LOG.info("ready: serving {} on port {}", model.name(), port);
+    api.ready(new Serving(model.name(), started, model.tokenizer(), constraints,
+        new RequestDefaults(config.defaultMaxTokens(), config.defaultTemperature(), config.defaultTopP(),
+            config.defaultStop())));
+    LOG.info("ready: serving {} on port {} (decode: {})", model.name(), port,
+        model.model() instanceof LlamaLanguageModel llama ? llama.decodeMode() : "n/a");
     try {
       stop.await();
     } catch (InterruptedException e) {

@@ -33,6 +33,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.Random;
 import java.util.Set;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * A decoder-only Llama-family language model (model types {@code llama}, {@code qwen2}, {@code mistral}) on DJL's
@@ -50,13 +52,15 @@ import java.util.Set;
  *       by segment ids. Intermediate arrays go to the manager of {@code inputIds}, so a caller that makes its inputs
  *       in a per-step sub-manager and closes it frees everything the step made.</li>
  *   <li>{@link #prefill} and {@link #decode}: inference with a {@link KvCache} per sequence. Decoding several sequences
- *       together gives each one bitwise the logits it gets when decoded alone (each row's matrix products run on their
- *       own inside one batched call, attention runs per sequence).</li>
+ *       together gives each one bitwise the logits it gets when decoded alone: every projection is one GEMM over the
+ *       batch padded to at least 4 rows (libtorch gives a row of such a GEMM the same bits whatever the other rows, which
+ *       {@link #decodeMode()} verifies on the running CPU), attention runs per sequence.</li>
  * </ul>
  * Not thread-safe: one caller at a time.
  */
 public final class LlamaModel implements AutoCloseable {
 
+  private static final Logger LOG = LoggerFactory.getLogger(LlamaModel.class);
   private static final float MASKED = -Float.MAX_VALUE;
 
   private final ModelConfig config;
@@ -69,6 +73,16 @@ public final class LlamaModel implements AutoCloseable {
   private final RotaryTable rotaryTable;
   private final float attentionScale;
   private LoraAdapter adapter;
+  /** How {@link #decode} computes projections; null until the first decode step checks the CPU. */
+  private DecodeMode decodeMode;
+
+  /** How {@link #decode} computes the projections of a batch, both batch-invariant. */
+  public enum DecodeMode {
+    /** One {@code linear} per projection for the whole batch, padded to at least {@link GemmRowCheck#MIN_ROWS}. */
+    BATCHED,
+    /** One {@code linear} per row (fallback when padded GEMM rows are not invariant on this CPU). */
+    PER_ROW
+  }
 
   private LlamaModel(ModelConfig config, NDManager manager, Map<String, NDArray> params) {
     this.config = config;
@@ -294,6 +308,7 @@ public final class LlamaModel implements AutoCloseable {
       }
     }
     adapter = lora;
+    decodeMode = null;
   }
 
   /** Takes the attached adapter off (no-op when none is attached). */
@@ -304,6 +319,9 @@ public final class LlamaModel implements AutoCloseable {
       }
     }
     adapter = null;
+    if (decodeMode == DecodeMode.PER_ROW) {
+      decodeMode = null;
+    }
   }
 
   /** The attached adapter, or null. */
@@ -544,7 +562,7 @@ public final class LlamaModel implements AutoCloseable {
 
   /**
    * Appends one token to each sequence and returns one logits row [V] per sequence, in order. Batch-invariant: a
-   * sequence's logits are bitwise the same whatever other sequences are decoded with it.
+   * sequence's logits are bitwise the same whatever other sequences are decoded with it (see {@link #decodeMode()}).
    *
    * @throws IllegalArgumentException when the sizes differ, a cache appears twice, or a token is out of range
    * @throws IllegalStateException when a cache is full or closed
@@ -556,28 +574,85 @@ public final class LlamaModel implements AutoCloseable {
           + nextTokens.length + " tokens");
     }
     Set<KvCache> distinct = Collections.newSetFromMap(new IdentityHashMap<>());
-    int[] starts = new int[batch];
-    int[] pos = new int[batch];
     for (int i = 0; i < batch; i++) {
       KvCache c = caches.get(i);
       if (!distinct.add(c)) {
         throw new IllegalArgumentException("cache " + i + " appears twice in one decode step");
       }
     }
-    for (int i = 0; i < batch; i++) {
-      KvCache c = caches.get(i);
+    for (KvCache c : caches) {
       c.checkRoom(1);
-      starts[i] = c.length();
-      pos[i] = c.length();
     }
     long[] ids = toLongs(nextTokens);
-    try (NDManager step = manager.newSubManager()) {
-      NDArray h = embedding(step.create(ids, new Shape(batch, 1)), step);
-      NDArray[] rotary = rotary(step, pos, batch, 1);
-      for (int l = 0; l < layers.length; l++) {
-        h = inferenceLayer(l, h, rotary, null, caches, starts, 1, true, step);
+    boolean batched = decodeMode() == DecodeMode.BATCHED;
+    if (!batched || batch <= GemmRowCheck.MAX_ROWS) {
+      return decodeGroup(caches, ids, batched);
+    }
+    float[][] out = new float[batch][];
+    for (int from = 0; from < batch; from += GemmRowCheck.MAX_ROWS) {
+      int to = Math.min(batch, from + GemmRowCheck.MAX_ROWS);
+      float[][] part = decodeGroup(caches.subList(from, to), Arrays.copyOfRange(ids, from, to), true);
+      System.arraycopy(part, 0, out, from, to - from);
+    }
+    return out;
+  }
+
+  /**
+   * How {@link #decode} computes projections. {@link DecodeMode#BATCHED} (one {@code linear} per projection over the
+   * whole batch padded to at least {@link GemmRowCheck#MIN_ROWS} rows, groups of at most
+   * {@link GemmRowCheck#MAX_ROWS}) when {@link GemmRowCheck} finds, on this CPU and for this model's (and attached
+   * adapter's) weights, that such a GEMM gives each row the same bits whatever the other rows; otherwise
+   * {@link DecodeMode#PER_ROW}, with a logged warning. Checked at the first decode after loading or attaching.
+   */
+  public DecodeMode decodeMode() {
+    if (decodeMode == null) {
+      List<NDArray> weights = new ArrayList<>();
+      for (DecoderLayer layer : layers) {
+        for (Projection p : layer.projections) {
+          weights.add(p.weight);
+          if (p.loraA != null) {
+            weights.add(p.loraA);
+            weights.add(p.loraB);
+          }
+        }
       }
-      NDArray logits = lmHead.applyPerRow(rmsNorm(h, finalNorm), step);
+      weights.add(lmHead.weight);
+      String failure = GemmRowCheck.firstFailure(weights, manager);
+      if (failure == null) {
+        decodeMode = DecodeMode.BATCHED;
+      } else {
+        LOG.warn("libtorch's matrix product is not row-invariant on this CPU for {}: batched decoding falls back to "
+            + "one product per sequence (same results, lower throughput)", failure);
+        decodeMode = DecodeMode.PER_ROW;
+      }
+    }
+    return decodeMode;
+  }
+
+  /** Forces a decode mode (tests: the fallback path must stay batch-invariant too). */
+  void forceDecodeMode(DecodeMode mode) {
+    decodeMode = mode;
+  }
+
+  private float[][] decodeGroup(List<KvCache> caches, long[] ids, boolean batched) {
+    int batch = caches.size();
+    // batched: pad to MIN_ROWS rows (token 0 at position 0, never written to a cache) so every projection is a GEMM
+    int rows = batched ? Math.max(batch, GemmRowCheck.MIN_ROWS) : batch;
+    long[] paddedIds = rows == batch ? ids : Arrays.copyOf(ids, rows);
+    int[] starts = new int[batch];
+    int[] pos = new int[rows];
+    for (int i = 0; i < batch; i++) {
+      starts[i] = caches.get(i).length();
+      pos[i] = starts[i];
+    }
+    try (NDManager step = manager.newSubManager()) {
+      NDArray h = embedding(step.create(paddedIds, new Shape(rows, 1)), step);
+      NDArray[] rotary = rotary(step, pos, rows, 1);
+      for (int l = 0; l < layers.length; l++) {
+        h = inferenceLayer(l, h, rotary, null, caches, starts, 1, !batched, step);
+      }
+      NDArray normed = rmsNorm(h, finalNorm);
+      NDArray logits = batched ? lmHead.apply(normed, false) : lmHead.applyPerRow(normed, step);
       float[] all = logits.toFloatArray();
       int vocab = config.vocabSize();
       float[][] out = new float[batch][];
@@ -589,27 +664,32 @@ public final class LlamaModel implements AutoCloseable {
     }
   }
 
+  /**
+   * One decoder layer over h [rows, time, hidden]: rows is the number of caches (prefill: 1 row of several tokens) or,
+   * for batched decoding, more (padding rows, which attend to nothing and get a zero attention context).
+   */
   private NDArray inferenceLayer(int index, NDArray h, NDArray[] rotary, NDArray mask, List<KvCache> caches,
       int[] starts, int time, boolean perRow, NDManager step) {
     DecoderLayer layer = layers[index];
     int batch = caches.size();
+    int rows = Math.toIntExact(h.getShape().get(0));
     int heads = config.numAttentionHeads();
     int kvHeads = config.numKeyValueHeads();
     int dim = config.headDim();
     int group = heads / kvHeads;
     NDArray x = rmsNorm(h, layer.inputNorm);
-    NDArray q = rope(project(layer.q, x, perRow, step).reshape(batch, time, heads, dim).transpose(0, 2, 1, 3),
+    NDArray q = rope(project(layer.q, x, perRow, step).reshape(rows, time, heads, dim).transpose(0, 2, 1, 3),
         rotary);
-    NDArray k = rope(project(layer.k, x, perRow, step).reshape(batch, time, kvHeads, dim).transpose(0, 2, 1, 3),
+    NDArray k = rope(project(layer.k, x, perRow, step).reshape(rows, time, kvHeads, dim).transpose(0, 2, 1, 3),
         rotary);
-    NDArray v = project(layer.v, x, perRow, step).reshape(batch, time, kvHeads, dim).transpose(0, 2, 1, 3);
-    NDList contexts = new NDList(batch);
+    NDArray v = project(layer.v, x, perRow, step).reshape(rows, time, kvHeads, dim).transpose(0, 2, 1, 3);
+    NDList contexts = new NDList(rows);
     for (int i = 0; i < batch; i++) {
       KvCache cache = caches.get(i);
       int length = starts[i] + time;
-      NDArray qi = batch == 1 ? q : q.get(i);
-      cache.write(index, batch == 1 ? k.reshape(kvHeads, time, dim) : k.get(i),
-          batch == 1 ? v.reshape(kvHeads, time, dim) : v.get(i));
+      NDArray qi = rows == 1 ? q : q.get(i);
+      cache.write(index, rows == 1 ? k.reshape(kvHeads, time, dim) : k.get(i),
+          rows == 1 ? v.reshape(kvHeads, time, dim) : v.get(i));
       NDArray keys = cache.keys(index, length, step);
       NDArray values = cache.values(index, length, step);
       NDArray scores = qi.reshape(kvHeads, (long) group * time, dim).matMul(keys.transpose(0, 2, 1))
@@ -621,11 +701,14 @@ public final class LlamaModel implements AutoCloseable {
           .reshape(1, time, (long) heads * dim);
       contexts.add(ctx);
     }
-    NDArray ctx = batch == 1 ? contexts.get(0) : NDArrays.concat(contexts, 0);
+    if (rows > batch) {
+      contexts.add(step.zeros(new Shape(rows - batch, time, (long) heads * dim), DataType.FLOAT32));
+    }
+    NDArray ctx = rows == 1 ? contexts.get(0) : NDArrays.concat(contexts, 0);
     h = h.add(project(layer.o, ctx, perRow, step));
     x = rmsNorm(h, layer.postNorm);
     NDArray g = project(layer.gate, x, perRow, step);
-    NDArray act = (perRow ? siluPerRow(g) : silu(g)).mul(project(layer.up, x, perRow, step));
+    NDArray act = (rows > 1 ? siluPerRow(g) : silu(g)).mul(project(layer.up, x, perRow, step));
     return h.add(project(layer.down, act, perRow, step));
   }
 

@@ -12,8 +12,10 @@ import ai.djl.nn.norm.Dropout;
  * ({@code + scaling * B(A(dropout(x)))}, as PEFT computes it).
  *
  * <p>Two ways to compute it: {@link #apply} uses one fused libtorch {@code linear} (a GEMM over all rows, used for
- * training and prefill), {@link #applyPerRow} runs one {@code linear} per row, so that a row's result never depends
- * on how many other rows there are (batch-invariant decoding).
+ * training, prefill and batched decoding, whose rows {@link LlamaModel#decode} pads to at least
+ * {@link GemmRowCheck#MIN_ROWS}), {@link #applyPerRow} runs one {@code linear} per row, so that a row's result never
+ * depends on how many other rows there are (the fallback decoding when {@link GemmRowCheck} finds padded GEMM rows
+ * not invariant on this CPU).
  */
 final class Projection {
 

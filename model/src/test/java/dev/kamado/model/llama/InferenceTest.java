@@ -13,7 +13,7 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.ValueSource;
+import org.junit.jupiter.params.provider.CsvSource;
 
 class InferenceTest {
 
@@ -50,14 +50,17 @@ class InferenceTest {
     }
   }
 
-  @ParameterizedTest(name = "intermediate_size {0}")
-  @ValueSource(ints = {40, 48, 128})
-  void decodeIsBatchInvariantBitwise(int intermediate) {
+  @ParameterizedTest(name = "intermediate_size {0}, {1}")
+  @CsvSource({"40, BATCHED", "48, BATCHED", "128, BATCHED", "40, PER_ROW", "128, PER_ROW"})
+  void decodeIsBatchInvariantBitwise(int intermediate, LlamaModel.DecodeMode mode) {
     try (LlamaModel model = TinyModels.model(root, TinyModels.config("qwen2", true, intermediate), 23)) {
       LoraAdapter lora = LoraAdapter.create(model, new LoraConfig(4, 8, 0, List.of("q_proj", "o_proj", "up_proj")),
           3);
       TinyModels.randomiseB(lora, 4);
       model.attach(lora);
+      // the CPU check must pass for these shapes on this machine, or the batched path would go untested
+      assertThat(model.decodeMode()).isEqualTo(LlamaModel.DecodeMode.BATCHED);
+      model.forceDecodeMode(mode);
       int sequences = 5;
       int steps = 6;
       int[][] prompts = new int[sequences][];
@@ -109,6 +112,46 @@ class InferenceTest {
         assertThat(done).containsOnly(steps);
       } finally {
         caches.forEach(KvCache::close);
+      }
+    }
+  }
+
+  @Test
+  void everyBatchSizeFromOneToFortyGivesTheSameBits() {
+    try (LlamaModel model = TinyModels.model(root, TinyModels.config("llama", false, 40), 26)) {
+      LoraAdapter lora = LoraAdapter.create(model, new LoraConfig(8, 16, 0, List.of("k_proj", "v_proj", "down_proj")),
+          5);
+      TinyModels.randomiseB(lora, 6);
+      model.attach(lora);
+      assertThat(model.decodeMode()).isEqualTo(LlamaModel.DecodeMode.BATCHED);
+      int[] prompt = TinyModels.tokens(300, 7, 61);
+      int[] next = TinyModels.tokens(301, 3, 61);
+      float[][] alone = new float[next.length][];
+      try (KvCache c = model.newCache(16)) {
+        model.prefill(c, prompt);
+        for (int t = 0; t < next.length; t++) {
+          alone[t] = model.decode(List.of(c), new int[] {next[t]})[0];
+        }
+      }
+      // sizes past GemmRowCheck.MAX_ROWS (32) are decoded in groups; the watched sequence sits at varying positions
+      for (int size = 2; size <= 40; size++) {
+        List<KvCache> caches = new ArrayList<>();
+        try {
+          int watched = new java.util.Random(size).nextInt(size);
+          for (int s = 0; s < size; s++) {
+            KvCache c = model.newCache(16);
+            caches.add(c);
+            model.prefill(c, s == watched ? prompt : TinyModels.tokens(400 + s, 1 + s % 5, 61));
+          }
+          for (int t = 0; t < next.length; t++) {
+            int[] tokens = TinyModels.tokens(500 + size * 10 + t, size, 61);
+            tokens[watched] = next[t];
+            float[][] out = model.decode(caches, tokens);
+            assertThat(out[watched]).as("batch of " + size + " step " + t).containsExactly(alone[t]);
+          }
+        } finally {
+          caches.forEach(KvCache::close);
+        }
       }
     }
   }

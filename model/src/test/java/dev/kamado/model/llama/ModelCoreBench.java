@@ -54,6 +54,10 @@ class ModelCoreBench {
     double withLora = 0;
     double decode = 0;
     double batched = 0;
+    double batched16 = 0;
+    double perRowDecode = 0;
+    double perRow16 = 0;
+    LlamaModel.DecodeMode mode = null;
     boolean same = true;
     JsonNode d = null;
     try (NDManager root = Engines.pytorch().newBaseManager(); LlamaModel llama = LlamaModel.load(model, root)) {
@@ -86,7 +90,16 @@ class ModelCoreBench {
           }
         }
         batched = Math.max(batched, batchedDecode(llama, prompt, 8));
+        batched16 = Math.max(batched16, batchedDecode(llama, prompt, 16));
+        // the per-row fallback (and the design before batching) on the same model, for comparison
+        llama.forceDecodeMode(LlamaModel.DecodeMode.PER_ROW);
+        long start = System.nanoTime();
+        ReferenceCheckIT.greedy(llama, prompt, NEW_TOKENS);
+        perRowDecode = Math.max(perRowDecode, NEW_TOKENS / ((System.nanoTime() - start) / 1e9));
+        perRow16 = Math.max(perRow16, batchedDecode(llama, prompt, 16));
+        llama.forceDecodeMode(null);
       }
+      mode = llama.decodeMode();
       System.out.printf("%nmodel-core bench (1 thread, batch %d x seq %d, best of %d alternating rounds, %s)%n",
           BATCH, SEQ, ROUNDS, llama.config());
     }
@@ -96,7 +109,12 @@ class ModelCoreBench {
         withLora, pyLora, withLora / pyLora);
     System.out.printf("  decode x1  : kamado %8.1f tok/s  transformers %8.1f tok/s  ratio %.2f (target >= 1.0); "
         + "same greedy ids: %s%n", decode, pyDecode, decode / pyDecode, same);
-    System.out.printf("  decode x8  : kamado %8.1f tok/s (8 streams, batch-invariant)%n", batched);
+    System.out.printf("  decode x8  : kamado %8.1f tok/s (8 streams, batch-invariant, mode %s)%n", batched, mode);
+    System.out.printf("  decode x16 : kamado %8.1f tok/s (16 streams) = %.2fx own single stream (target >= 3)%n",
+        batched16, batched16 / decode);
+    System.out.printf("  per-row fallback: decode x1 %8.1f tok/s, x16 %8.1f tok/s (= %.2fx); batched vs per-row: "
+        + "x1 %.2fx, x16 %.2fx%n", perRowDecode, perRow16, perRow16 / perRowDecode, decode / perRowDecode,
+        batched16 / perRow16);
   }
 
   private static double train(LlamaModel llama, NDManager root, LoraAdapter lora) {

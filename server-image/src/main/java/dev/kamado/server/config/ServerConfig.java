@@ -7,8 +7,10 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.EnumMap;
 import java.util.Iterator;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 
@@ -25,15 +27,21 @@ import java.util.Map;
  * @param maxWaiting most requests waiting before 429
  * @param maxModelLen context length cap, 0 for the model's own
  * @param defaultMaxTokens max_tokens when a request gives none
+ * @param defaultTemperature temperature when a request gives none
+ * @param defaultTopP top_p when a request gives none
+ * @param defaultStop stop strings when a request gives none (empty = none)
  * @param maxPrefillTokens prompt tokens admitted per engine step
  * @param gracePeriod time in-flight requests get after SIGTERM
  * @param warmupDelay extra delay before ready (tests)
  * @param verifyDigests whether to check kamado-manifest.json digests
  * @param maxRequestBytes largest request body
+ * @param volumesDir where PersistentVolumeClaims are mounted ({@code pvc://claim/path} = {@code volumesDir/claim/path})
  */
 public record ServerConfig(Path model, Path adapter, String host, int port, String servedModelName, Path schema,
-    int maxRunning, int maxWaiting, int maxModelLen, int defaultMaxTokens, int maxPrefillTokens,
-    Duration gracePeriod, Duration warmupDelay, boolean verifyDigests, int maxRequestBytes) {
+    int maxRunning, int maxWaiting, int maxModelLen, int defaultMaxTokens, double defaultTemperature,
+    double defaultTopP, List<String> defaultStop, int maxPrefillTokens,
+    Duration gracePeriod, Duration warmupDelay, boolean verifyDigests, int maxRequestBytes,
+    Path volumesDir) {
 
   /**
    * Resolves every setting: flag, else environment variable, else configuration file, else default.
@@ -74,11 +82,15 @@ public record ServerConfig(Path model, Path adapter, String host, int port, Stri
         integer(values.get(Setting.MAX_WAITING), 1, 1_000_000),
         integer(values.get(Setting.MAX_MODEL_LEN), 0, Integer.MAX_VALUE),
         integer(values.get(Setting.DEFAULT_MAX_TOKENS), 1, Integer.MAX_VALUE),
+        decimal(values.get(Setting.DEFAULT_TEMPERATURE), 0, true, 2),
+        decimal(values.get(Setting.DEFAULT_TOP_P), 0, false, 1),
+        stopStrings(values.get(Setting.DEFAULT_STOP)),
         integer(values.get(Setting.MAX_PREFILL_TOKENS), 1, Integer.MAX_VALUE),
         duration(values.get(Setting.GRACE_PERIOD)),
         duration(values.get(Setting.WARMUP_DELAY)),
         bool(values.get(Setting.VERIFY_DIGESTS)),
-        integer(values.get(Setting.MAX_REQUEST_BYTES), 1024, Integer.MAX_VALUE));
+        integer(values.get(Setting.MAX_REQUEST_BYTES), 1024, Integer.MAX_VALUE),
+        Path.of(values.get(Setting.VOLUMES_DIR).value));
   }
 
   private record Sourced(String value, String source) {}
@@ -103,6 +115,10 @@ public record ServerConfig(Path model, Path adapter, String host, int port, Stri
       Setting setting = Setting.byKey(field.getKey());
       if (setting == null) {
         throw new ConfigException("configuration file " + file + ": unknown setting '" + field.getKey() + "'");
+      }
+      if (setting == Setting.DEFAULT_STOP && field.getValue().isArray()) {
+        values.put(setting, field.getValue().toString());
+        continue;
       }
       if (!field.getValue().isValueNode()) {
         throw new ConfigException("configuration file " + file + ": '" + field.getKey() + "' must be a single value");
@@ -129,6 +145,54 @@ public record ServerConfig(Path model, Path adapter, String host, int port, Stri
       throw new ConfigException(value.source + " must be an integer, got '" + value.value + "'"
           + (value.value.startsWith("tcp://") ? " (a Kubernetes service link? set enableServiceLinks: false)" : ""));
     }
+  }
+
+  /** A number in [min, max], or (min, max] when {@code minIncluded} is false. */
+  private static double decimal(Sourced value, double min, boolean minIncluded, double max) throws ConfigException {
+    double parsed;
+    try {
+      parsed = Double.parseDouble(value.value.trim());
+    } catch (NumberFormatException e) {
+      throw new ConfigException(value.source + " must be a number, got '" + value.value + "'");
+    }
+    if (Double.isNaN(parsed) || parsed > max || parsed < min || !minIncluded && parsed == min) {
+      throw new ConfigException(value.source + " must be " + (minIncluded ? "at least " : "greater than ") + min
+          + " and at most " + max + ", got " + value.value.trim());
+    }
+    return parsed;
+  }
+
+  /** Most default stop strings (as OpenAI allows per request). */
+  static final int MAX_STOP = 4;
+
+  /** A JSON array of non-empty strings (what the operator writes), or a single plain string; absent = none. */
+  private static List<String> stopStrings(Sourced value) throws ConfigException {
+    if (value == null || value.value.isEmpty()) {
+      return List.of();
+    }
+    String text = value.value.trim();
+    if (!text.startsWith("[")) {
+      return List.of(value.value);
+    }
+    JsonNode node;
+    try {
+      node = new ObjectMapper().readTree(text);
+    } catch (IOException e) {
+      throw new ConfigException(value.source + " must be a JSON array of strings such as [\"\\n\\n\"], got '"
+          + value.value + "'");
+    }
+    List<String> stops = new ArrayList<>();
+    for (int i = 0; i < node.size(); i++) {
+      JsonNode item = node.get(i);
+      if (!item.isTextual() || item.asText().isEmpty()) {
+        throw new ConfigException(value.source + ": item " + i + " must be a non-empty string, got " + item);
+      }
+      stops.add(item.asText());
+    }
+    if (stops.size() > MAX_STOP) {
+      throw new ConfigException(value.source + " may hold at most " + MAX_STOP + " strings, got " + stops.size());
+    }
+    return List.copyOf(stops);
   }
 
   private static boolean bool(Sourced value) throws ConfigException {

@@ -27,6 +27,12 @@ public enum Setting {
   MAX_MODEL_LEN("max-model-len", "0"),
   /** max_tokens when a request gives none (capped by the context left). */
   DEFAULT_MAX_TOKENS("default-max-tokens", "512"),
+  /** temperature when a request gives none (0 = greedy, at most 2). */
+  DEFAULT_TEMPERATURE("default-temperature", "1.0"),
+  /** top_p when a request gives none (greater than 0, at most 1). */
+  DEFAULT_TOP_P("default-top-p", "1.0"),
+  /** Stop strings when a request gives none: a JSON array of strings such as {@code ["\n\n", "END"]}. */
+  DEFAULT_STOP("default-stop", null),
   /** Prompt tokens prefilled per engine step before the running batch decodes again. */
   MAX_PREFILL_TOKENS("max-prefill-tokens", "2048"),
   /** How long in-flight requests may take to finish after SIGTERM. */
@@ -35,6 +41,11 @@ public enum Setting {
   WARMUP_DELAY("warmup-delay", "0s"),
   /** Whether to check the sha256 digests of kamado-manifest.json. */
   VERIFY_DIGESTS("verify-digests", "true"),
+  /**
+   * Where the operator mounts PersistentVolumeClaims: an adapter's {@code base_model_name_or_path} of
+   * {@code pvc://claim/path} is read from {@code <volumes-dir>/claim/path}.
+   */
+  VOLUMES_DIR("volumes-dir", "/kamado/volumes"),
   /** Largest request body in bytes. */
   MAX_REQUEST_BYTES("max-request-bytes", "4194304");
 

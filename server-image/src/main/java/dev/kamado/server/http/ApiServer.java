@@ -208,11 +208,14 @@ public final class ApiServer {
             + " in the completion). Please reduce the length of the " + param + " or the completion.");
       }
     } else {
-      maxTokens = Math.min(serving.defaultMaxTokens(), context - tokens.length);
+      maxTokens = Math.min(serving.defaults().maxTokens(), context - tokens.length);
     }
     long seed = request.seed() != null ? request.seed() : ThreadLocalRandom.current().nextLong();
-    SamplingParams sampling = new SamplingParams(maxTokens, request.temperature(), request.topP(), seed,
-        request.stop(), request.ignoreEos());
+    RequestDefaults defaults = serving.defaults();
+    SamplingParams sampling = new SamplingParams(maxTokens,
+        request.temperature() != null ? request.temperature() : defaults.temperature(),
+        request.topP() != null ? request.topP() : defaults.topP(), seed,
+        request.stop() != null ? request.stop() : defaults.stop(), request.ignoreEos());
     TokenConstraint constraint = serving.constraints().forRequest(request.responseFormat());
     return new Prepared(request, tokens, sampling, constraint);
   }

@@ -11,15 +11,15 @@ import java.util.List;
  * @param messages the conversation (chat), else null
  * @param prompt the prompt text (plain completions), else null
  * @param maxTokens max_tokens (or max_completion_tokens), or null for the server default
- * @param temperature 0 = greedy
- * @param topP nucleus mass
+ * @param temperature 0 = greedy, or null for the server default
+ * @param topP nucleus mass, or null for the server default
  * @param seed the seed, or null for a random one
- * @param stop stop strings
+ * @param stop stop strings, or null for the server default
  * @param stream whether to answer with server-sent events
  * @param includeUsage stream_options.include_usage
  * @param responseFormat the response_format object when it asks for JSON (json_object or json_schema), else null
  * @param ignoreEos extension (as vLLM): keep generating past end-of-sequence tokens until max_tokens
  */
 public record ParsedRequest(boolean chat, List<ChatMessage> messages, String prompt, Integer maxTokens,
-    double temperature, double topP, Long seed, List<String> stop, boolean stream, boolean includeUsage,
+    Double temperature, Double topP, Long seed, List<String> stop, boolean stream, boolean includeUsage,
     JsonNode responseFormat, boolean ignoreEos) {}

@@ -40,9 +40,9 @@ public final class RequestParser {
     if (maxTokens == null) {
       maxTokens = legacyMax;
     }
-    double temperature = number(root, "temperature", 1.0, 0, 2);
-    double topP = number(root, "top_p", 1.0, 0, 1);
-    if (topP == 0) {
+    Double temperature = optionalNumber(root, "temperature", 0, 2);
+    Double topP = optionalNumber(root, "top_p", 0, 1);
+    if (topP != null && topP == 0) {
       throw ApiError.invalid("top_p", "top_p must be greater than 0 and at most 1, got 0");
     }
     Long seed = null;
@@ -158,7 +158,7 @@ public final class RequestParser {
   private static List<String> stop(JsonNode root) {
     JsonNode node = root.get("stop");
     if (node == null || node.isNull()) {
-      return List.of();
+      return null;
     }
     List<String> stops = new ArrayList<>();
     if (node.isTextual()) {
@@ -240,10 +240,11 @@ public final class RequestParser {
     return node.asInt();
   }
 
-  private static double number(JsonNode root, String field, double defaultValue, double min, double max) {
+  /** The field's value in [min, max], or null when absent. */
+  private static Double optionalNumber(JsonNode root, String field, double min, double max) {
     JsonNode node = root.get(field);
     if (node == null || node.isNull()) {
-      return defaultValue;
+      return null;
     }
     if (!node.isNumber()) {
       throw ApiError.invalid(field, field + " must be a number, got " + describe(node));

@@ -11,7 +11,7 @@ import dev.kamado.server.engine.Engine;
  * @param engine the generation engine
  * @param tokenizer the model's tokenizer
  * @param constraints response_format handling
- * @param defaultMaxTokens max_tokens when a request gives none
+ * @param defaults sampling settings for requests that give none
  */
 public record Serving(String modelName, Engine engine, TextTokenizer tokenizer, ResponseConstraints constraints,
-    int defaultMaxTokens) {}
+    RequestDefaults defaults) {}

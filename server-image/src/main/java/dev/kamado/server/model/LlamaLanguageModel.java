@@ -28,6 +28,14 @@ public final class LlamaLanguageModel implements LanguageModel {
     this.contextLength = contextLength;
   }
 
+  /**
+   * How the model core decodes a batch (batched padded GEMM, or per row when the CPU check failed); runs that check if
+   * no decode step has yet. Call only while the engine is idle (at start-up).
+   */
+  public LlamaModel.DecodeMode decodeMode() {
+    return model.decodeMode();
+  }
+
   @Override
   public int vocabSize() {
     return model.config().vocabSize();

@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.regex.Pattern;
 
 /**
  * Where the parts of a served model are: the base model folder, the LoRA adapter folder (or none) and the folder
@@ -22,12 +23,13 @@ public record ModelFolders(Path base, Path adapter, Path tokenizer) {
   /**
    * Resolves {@code --model} and {@code --adapter}: a full model folder (config.json); a trainer output folder holding
    * an adapter and the merged model in {@code merged/} (the merged model is served); or an adapter folder whose
-   * adapter_config.json names its base in {@code base_model_name_or_path} (a local path; relative paths are taken
-   * from the adapter folder).
+   * adapter_config.json names its base in {@code base_model_name_or_path}: a local path (relative paths are taken
+   * from the adapter folder, {@code file://} is allowed) or {@code pvc://claim/path} as the trainer writes it, read
+   * from {@code volumesDir/claim/path} (where the operator mounts each claim).
    *
    * @throws InvalidModelException when a folder or its key file is missing
    */
-  public static ModelFolders resolve(Path model, Path adapter) throws InvalidModelException {
+  public static ModelFolders resolve(Path model, Path adapter, Path volumesDir) throws InvalidModelException {
     requireFolder(model, "--model");
     Path base = model;
     Path adapterDir = adapter;
@@ -47,7 +49,7 @@ public record ModelFolders(Path base, Path adapter, Path tokenizer) {
             + " needs --model to be a full model folder");
       }
       adapterDir = model;
-      base = baseOf(model);
+      base = baseOf(model, volumesDir);
     }
     if (adapterDir != null) {
       requireFolder(adapterDir, "--adapter");
@@ -64,7 +66,7 @@ public record ModelFolders(Path base, Path adapter, Path tokenizer) {
     return new ModelFolders(base, adapterDir, tokenizer);
   }
 
-  private static Path baseOf(Path adapterDir) throws InvalidModelException {
+  private static Path baseOf(Path adapterDir, Path volumesDir) throws InvalidModelException {
     Path configFile = adapterDir.resolve("adapter_config.json");
     JsonNode config;
     try {
@@ -78,16 +80,47 @@ public record ModelFolders(Path base, Path adapter, Path tokenizer) {
           + "with --model BASE --adapter " + adapterDir);
     }
     String value = ref.asText();
-    if (value.startsWith("file://")) {
-      value = value.substring("file://".length());
+    Path base;
+    if (value.startsWith(PVC_SCHEME)) {
+      base = pvcPath(value, configFile, volumesDir);
+    } else {
+      if (value.startsWith("file://")) {
+        value = value.substring("file://".length());
+      }
+      base = adapterDir.resolve(value).normalize();
     }
-    Path base = adapterDir.resolve(value).normalize();
     if (!Files.isRegularFile(base.resolve("config.json"))) {
       throw new InvalidModelException(configFile + ": base_model_name_or_path '" + ref.asText()
           + "' is not a model folder here (" + base + " has no config.json); give it with --model BASE --adapter "
           + adapterDir);
     }
     return base;
+  }
+
+  private static final String PVC_SCHEME = "pvc://";
+  private static final Pattern CLAIM = Pattern.compile("[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?");
+
+  /** {@code pvc://claim/path} -> {@code volumesDir/claim/path}; refuses paths that leave the claim. */
+  static Path pvcPath(String uri, Path configFile, Path volumesDir) throws InvalidModelException {
+    String rest = uri.substring(PVC_SCHEME.length());
+    int slash = rest.indexOf('/');
+    String claim = slash < 0 ? rest : rest.substring(0, slash);
+    String path = slash < 0 ? "" : rest.substring(slash + 1);
+    if (!CLAIM.matcher(claim).matches()) {
+      throw new InvalidModelException(configFile + ": base_model_name_or_path '" + uri + "' does not name a "
+          + "PersistentVolumeClaim (pvc://<claim>/<path>)");
+    }
+    Path claimDir = volumesDir.resolve(claim).normalize();
+    Path resolved = claimDir.resolve(path).normalize();
+    if (!resolved.startsWith(claimDir)) {
+      throw new InvalidModelException(configFile + ": base_model_name_or_path '" + uri + "' leaves its claim");
+    }
+    if (!Files.isDirectory(claimDir)) {
+      throw new InvalidModelException(configFile + ": base_model_name_or_path '" + uri + "' is on claim '" + claim
+          + "', which is not mounted at " + claimDir + "; mount the claim there (the operator does when the "
+          + "ModelServer's model is on it) or give the base with --model BASE --adapter " + configFile.getParent());
+    }
+    return resolved;
   }
 
   private static void requireFolder(Path dir, String flag) throws InvalidModelException {

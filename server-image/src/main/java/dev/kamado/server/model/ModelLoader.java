@@ -27,7 +27,7 @@ public final class ModelLoader {
    * @throws InvalidModelException when a file is missing, unreadable or does not match its digest
    */
   public static LoadedModel load(ServerConfig config) throws InvalidModelException {
-    ModelFolders folders = ModelFolders.resolve(config.model(), config.adapter());
+    ModelFolders folders = ModelFolders.resolve(config.model(), config.adapter(), config.volumesDir());
     if (config.verifyDigests()) {
       Set<java.nio.file.Path> dirs = new LinkedHashSet<>();
       dirs.add(config.model());

@@ -61,4 +61,54 @@ class ServerConfigTest {
     assertThatThrownBy(() -> ServerConfig.resolve(Map.of(), Map.of(), file)).hasMessageContaining("'grace-period' in")
         .hasMessageContaining("soon");
   }
+
+  @Test
+  void generationDefaultsInTheOperatorsFormat() throws Exception {
+    // exactly what the operator's ServerResources.env writes for spec.generation
+    Map<String, String> env = Map.of("KAMADO_SERVER_MODEL", "/m", "KAMADO_SERVER_DEFAULT_TEMPERATURE", "0.2",
+        "KAMADO_SERVER_DEFAULT_TOP_P", "0.9", "KAMADO_SERVER_DEFAULT_STOP", "[\"\\n\\n\",\"END\"]");
+    ServerConfig config = ServerConfig.resolve(Map.of(), env, null);
+    assertThat(config.defaultTemperature()).isEqualTo(0.2);
+    assertThat(config.defaultTopP()).isEqualTo(0.9);
+    assertThat(config.defaultStop()).containsExactly("\n\n", "END");
+    assertThat(config.volumesDir()).isEqualTo(Path.of("/kamado/volumes"));
+
+    Map<Setting, String> flags = new EnumMap<>(Setting.class);
+    flags.put(Setting.DEFAULT_TEMPERATURE, "0");
+    flags.put(Setting.DEFAULT_STOP, "###");
+    config = ServerConfig.resolve(flags, env, null);
+    assertThat(config.defaultTemperature()).isZero();
+    assertThat(config.defaultStop()).containsExactly("###");
+
+    Path file = dir.resolve("gen.yaml");
+    Files.writeString(file, "model: /m\ndefault-stop: [\"</s>\", \"\\n\"]\ndefault-top-p: 0.5\nvolumes-dir: /v\n");
+    config = ServerConfig.resolve(Map.of(), Map.of(), file);
+    assertThat(config.defaultStop()).containsExactly("</s>", "\n");
+    assertThat(config.defaultTopP()).isEqualTo(0.5);
+    assertThat(config.defaultTemperature()).isEqualTo(1.0);
+    assertThat(config.volumesDir()).isEqualTo(Path.of("/v"));
+
+    config = ServerConfig.resolve(Map.of(Setting.MODEL, "/m"), Map.of(), null);
+    assertThat(config.defaultStop()).isEmpty();
+    assertThat(config.defaultTopP()).isEqualTo(1.0);
+  }
+
+  @Test
+  void badGenerationDefaultsNameTheSetting() {
+    Map<Setting, String> flags = new EnumMap<>(Setting.class);
+    flags.put(Setting.MODEL, "/m");
+    assertThatThrownBy(() -> ServerConfig.resolve(flags, Map.of("KAMADO_SERVER_DEFAULT_TEMPERATURE", "2.5"), null))
+        .hasMessageContaining("KAMADO_SERVER_DEFAULT_TEMPERATURE").hasMessageContaining("at most 2");
+    assertThatThrownBy(() -> ServerConfig.resolve(flags, Map.of("KAMADO_SERVER_DEFAULT_TEMPERATURE", "warm"), null))
+        .hasMessageContaining("must be a number").hasMessageContaining("warm");
+    assertThatThrownBy(() -> ServerConfig.resolve(flags, Map.of("KAMADO_SERVER_DEFAULT_TOP_P", "0"), null))
+        .hasMessageContaining("KAMADO_SERVER_DEFAULT_TOP_P").hasMessageContaining("greater than 0");
+    assertThatThrownBy(() -> ServerConfig.resolve(flags, Map.of("KAMADO_SERVER_DEFAULT_STOP", "[\"a\", 3]"), null))
+        .hasMessageContaining("KAMADO_SERVER_DEFAULT_STOP").hasMessageContaining("item 1");
+    assertThatThrownBy(() -> ServerConfig.resolve(flags, Map.of("KAMADO_SERVER_DEFAULT_STOP", "[\"a\""), null))
+        .hasMessageContaining("JSON array of strings");
+    assertThatThrownBy(() -> ServerConfig.resolve(flags,
+        Map.of("KAMADO_SERVER_DEFAULT_STOP", "[\"a\",\"b\",\"c\",\"d\",\"e\"]"), null))
+        .hasMessageContaining("at most 4");
+  }
 }

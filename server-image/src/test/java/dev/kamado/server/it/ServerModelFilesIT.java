@@ -2,6 +2,8 @@ package dev.kamado.server.it;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
 import java.io.RandomAccessFile;
 import java.nio.charset.StandardCharsets;
@@ -9,6 +11,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.time.Duration;
+import java.util.HashMap;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
@@ -114,6 +117,55 @@ class ServerModelFilesIT {
       assertThat(server.logText()).contains("with adapter");
       assertThat(server.terminate(Duration.ofSeconds(60))).isZero();
     }
+  }
+
+  /**
+   * The layout the operator mounts: claims under a volumes folder, the trainer's adapter naming its base as
+   * {@code pvc://claim/path}; generation defaults from the environment variables the operator sets.
+   */
+  @Test
+  void pvcBasedAdapterWithOperatorGenerationDefaults() throws Exception {
+    Path volumes = work.resolve("volumes");
+    copy(model, volumes.resolve("models/bases/tiny"));
+    Path adapter = TinyModel.writeAdapter(model, volumes.resolve("outputs/jobs/j1/adapter"), 5);
+    Path config = adapter.resolve("adapter_config.json");
+    ObjectNode json = (ObjectNode) ServerProcess.json(Files.readString(config));
+    json.put("base_model_name_or_path", "pvc://models/bases/tiny");
+    Files.writeString(config, json.toString());
+    Map<String, String> env = new HashMap<>(Map.of("KAMADO_SERVER_VOLUMES_DIR", volumes.toString(),
+        "KAMADO_SERVER_DEFAULT_TEMPERATURE", "0", "KAMADO_SERVER_DEFAULT_TOP_P", "0.5"));
+    String prompt = "{\"prompt\": \"The weather\", \"max_tokens\": 24, \"ignore_eos\": true";
+    String full;
+    try (ServerProcess server = ServerProcess.start(work, env, "--model", adapter.toString(), "--port", "0")) {
+      server.awaitReady();
+      assertThat(server.logText()).contains("with adapter");
+      // no temperature in the request: the default 0 makes it greedy, so repeats agree
+      full = text(server.post("/v1/completions", prompt + "}"));
+      assertThat(text(server.post("/v1/completions", prompt + "}"))).isEqualTo(full);
+      assertThat(server.terminate(Duration.ofSeconds(60))).isZero();
+    }
+    // a default stop string taken from the middle of that answer cuts it there
+    int cut = full.length() / 2;
+    while (cut < full.length() - 1 && full.indexOf(full.substring(cut, cut + 2)) != cut) {
+      cut++;
+    }
+    assertThat(cut).as("answer %s", full).isLessThan(full.length() - 1);
+    String stop = full.substring(cut, cut + 2);
+    env.put("KAMADO_SERVER_DEFAULT_STOP", ServerProcess.JSON.writeValueAsString(List.of(stop)));
+    try (ServerProcess server = ServerProcess.start(work, env, "--model", adapter.toString(), "--port", "0")) {
+      server.awaitReady();
+      JsonNode cutAnswer = ServerProcess.json(server.post("/v1/completions", prompt + "}").body());
+      assertThat(cutAnswer.path("choices").get(0).path("text").asText()).isEqualTo(full.substring(0, cut));
+      assertThat(cutAnswer.path("choices").get(0).path("finish_reason").asText()).isEqualTo("stop");
+      // a request's own stop list replaces the default
+      assertThat(text(server.post("/v1/completions", prompt + ", \"stop\": []}"))).isEqualTo(full);
+      assertThat(server.terminate(Duration.ofSeconds(60))).isZero();
+    }
+  }
+
+  private static String text(java.net.http.HttpResponse<String> response) throws IOException {
+    assertThat(response.statusCode()).as(response.body()).isEqualTo(200);
+    return ServerProcess.json(response.body()).path("choices").get(0).path("text").asText();
   }
 
   @Test

@@ -37,7 +37,12 @@ public final class ServerProcess implements AutoCloseable {
 
   /** Runs the jar with {@code args} and returns it once it listens (not necessarily ready). */
   static ServerProcess start(Path workDir, String... args) throws Exception {
-    Process process = launch(workDir, args);
+    return start(workDir, java.util.Map.of(), args);
+  }
+
+  /** Like {@link #start(Path, String...)} with extra environment variables. */
+  static ServerProcess start(Path workDir, java.util.Map<String, String> env, String... args) throws Exception {
+    Process process = launch(workDir, env, args);
     Path log = workDir.resolve("server-" + process.pid() + ".log");
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
     while (System.nanoTime() < deadline) {
