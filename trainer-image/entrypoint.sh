@@ -6,5 +6,6 @@ threads="${KAMADO_TORCH_THREADS:-$(nproc)}"
 export KAMADO_TORCH_THREADS="$threads"
 export OMP_NUM_THREADS="${OMP_NUM_THREADS:-$threads}"
 export MKL_NUM_THREADS="${MKL_NUM_THREADS:-$threads}"
+export MKL_DYNAMIC="${MKL_DYNAMIC:-FALSE}"
 # shellcheck disable=SC2086
 exec java ${JAVA_OPTS:-} -jar /opt/kamado/kamado-trainer.jar "$@"

@@ -1,6 +1,7 @@
 package dev.kamado.model;
 
 import ai.djl.engine.Engine;
+import ai.djl.pytorch.jni.JniUtils;
 import ai.djl.pytorch.jni.LibUtils;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -125,6 +126,25 @@ public final class Engines {
   /** How long the first {@link #pytorch} call took to load the engine (extraction included), or null before it. */
   public static synchronized Duration loadTime() {
     return loadTime;
+  }
+
+  /**
+   * Applies the engine's intra-op thread count to the calling thread. libtorch's {@code set_num_threads} sets the
+   * OpenMP and MKL thread counts of the thread that calls it (DJL calls it once, on the thread that loads the
+   * engine); call this on every other thread that runs torch operations, before its first one, so that every
+   * reduction splits the same way whichever thread runs it.
+   *
+   * @throws IllegalStateException when the engine is not loaded yet
+   */
+  public static void bindCurrentThread() {
+    Settings settings;
+    synchronized (Engines.class) {
+      if (engine == null) {
+        throw new IllegalStateException("the PyTorch engine is not loaded yet; call Engines.pytorch() first");
+      }
+      settings = applied;
+    }
+    JniUtils.setNumThreads(settings.numThreads());
   }
 
   /** Folder holding the loaded libtorch libraries (inside the engine cache), or null before loading. */

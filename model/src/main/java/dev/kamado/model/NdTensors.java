@@ -49,6 +49,18 @@ public final class NdTensors {
   }
 
   /**
+   * {@code x * factor}, safe under autograd. DJL 0.36's {@code NDArray.mul(Number)} (likewise {@code div(Number)},
+   * {@code pow(Number)}) wraps the Java number in a scalar tensor that aliases a Java direct buffer (torch
+   * {@code from_blob}) and closes it right after the operation; autograd keeps that scalar for the backward pass, so
+   * once the garbage collector frees the buffer, backward reads freed memory and gradients turn into garbage (NaN or
+   * wrong values, depending on GC timing). Here the factor is a torch-owned scalar ({@code full}) in {@code x}'s manager.
+   */
+  public static NDArray times(NDArray x, float factor) {
+    NDArray scalar = x.getManager().full(new Shape(), factor, x.getDataType());
+    return x.mul(scalar);
+  }
+
+  /**
    * The DJL data type that {@link #load} produces for a safetensors dtype.
    *
    * @throws IllegalArgumentException for dtypes DJL's PyTorch engine cannot hold

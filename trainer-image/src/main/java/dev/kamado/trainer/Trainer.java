@@ -11,6 +11,7 @@ import dev.kamado.api.training.ProgressReport;
 import dev.kamado.api.v1alpha1.ModelVersion;
 import dev.kamado.api.v1alpha1.TrainingMethod;
 import dev.kamado.model.Engines;
+import dev.kamado.model.NdTensors;
 import dev.kamado.model.llama.LlamaModel;
 import dev.kamado.model.llama.LoraAdapter;
 import dev.kamado.model.llama.LoraConfig;
@@ -82,6 +83,7 @@ public final class Trainer {
     long started = System.nanoTime();
     checkModelFolder(settings.baseModel());
     Engine engine = Engines.pytorch();
+    Engines.bindCurrentThread();
     warnIfOpenMpUnpinned();
     try (TextTokenizer tokenizer = loadTokenizer(settings.baseModel());
         NDManager manager = engine.newBaseManager()) {
@@ -391,8 +393,11 @@ public final class Trainer {
               NDArray logits = model.forward(ids, segments, true);
               NDArray loss = LlamaModel.causalLmLoss(logits, labels);
               if (batch.targetTokens() > 0) {
-                collector.backward(loss.mul((double) batch.targetTokens() / stepTargets));
-                intervalLoss += (double) loss.getFloat() * batch.targetTokens();
+                // not loss.mul(Number): its scalar may be freed before backward (see NdTensors.times)
+                collector.backward(NdTensors.times(loss, (float) ((double) batch.targetTokens() / stepTargets)));
+                float microLoss = loss.getFloat();
+                intervalLoss += (double) microLoss * batch.targetTokens();
+                LOG.debug("step {} micro-batch {} loss {}", step, b, Float.toHexString(microLoss));
               }
             }
           }
@@ -403,7 +408,7 @@ public final class Trainer {
         micro = last;
         if (hp.maxGradNorm() > 0) {
           double norm = GradientClipping.clip(trainable.values(), hp.maxGradNorm(), manager);
-          LOG.debug("step {} gradient norm {}", step, norm);
+          LOG.debug("step {} gradient norm {}", step, Double.toHexString(norm));
         }
         lastLr = schedule.at(step);
         optimizer.step(lastLr);

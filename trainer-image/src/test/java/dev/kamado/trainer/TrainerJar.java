@@ -33,6 +33,8 @@ final class TrainerJar {
     pb.environment().remove("KUBERNETES_SERVICE_HOST");
     // OpenMP threads must match libtorch's one intra-op thread for bitwise-reproducible runs (see the README).
     pb.environment().put("OMP_NUM_THREADS", "1");
+    pb.environment().put("MKL_NUM_THREADS", "1");
+    pb.environment().put("MKL_DYNAMIC", "FALSE");
     pb.environment().putAll(env);
     return pb.start();
   }
