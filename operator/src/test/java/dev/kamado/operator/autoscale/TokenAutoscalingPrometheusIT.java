@@ -148,9 +148,18 @@ class TokenAutoscalingPrometheusIT {
     assertThat(firstDown).as("a scale-down after the load drop").isNotNull();
     assertThat(loop.firstAfter(firstUp, ScalingDecision.Kind.SCALE_DOWN)).as("no scale-down before the drop")
         .isEqualTo(firstDown);
+    // The window holds the recommendations of the last 30 s: the first scale-down comes at least 30 s after the last
+    // reading that still asked for MAX_REPLICAS, and so no sooner than one evaluation interval short of 30 s after
+    // the drop (the last high reading may precede the drop by up to one interval).
+    Instant lastHigh = loop.lastRecommendationAtLeast(MAX_REPLICAS, firstDown);
+    double sinceLastHigh = Duration.between(lastHigh, firstDown).toMillis() / 1000.0;
     double downSeconds = Duration.between(drop, firstDown).toMillis() / 1000.0;
-    assertThat(downSeconds).as("seconds from the load drop to the first scale-down (window 30 s)")
+    System.out.printf(Locale.ROOT, "first scale-down %.1f s after the drop, %.1f s after the last recommendation of "
+        + "%d (window %d s)%n", downSeconds, sinceLastHigh, MAX_REPLICAS, WINDOW.toSeconds());
+    assertThat(sinceLastHigh).as("seconds from the last recommendation of %d to the first scale-down", MAX_REPLICAS)
         .isGreaterThanOrEqualTo(WINDOW.toSeconds());
+    assertThat(downSeconds).as("seconds from the load drop to the first scale-down")
+        .isGreaterThanOrEqualTo(WINDOW.minus(EVALUATION).toSeconds());
     assertThat(loop.replicas).as("replicas after the window at low load").isEqualTo(1);
   }
 
@@ -197,6 +206,17 @@ class TokenAutoscalingPrometheusIT {
           scaleTo(replicas, targets);
         }
       }
+    }
+
+    Instant lastRecommendationAtLeast(int count, Instant before) {
+      Instant last = null;
+      for (int i = 0; i < decisions.size() && times.get(i).isBefore(before); i++) {
+        Integer r = decisions.get(i).recommendedReplicas();
+        if (r != null && r >= count) {
+          last = times.get(i);
+        }
+      }
+      return last;
     }
 
     Instant firstAfter(Instant start, ScalingDecision.Kind kind) {

@@ -120,7 +120,7 @@ class FineTuneAndServeOnK3sE2E {
             dataset: {uri: "pvc://kamado-data/train.jsonl", format: completion, maxSequenceLength: 128}
             method: {type: full}
             hyperParameters: {epochs: 1, batchSize: 4, seed: 1}
-            resources: {cpu: "1", memory: 2Gi}
+            resources: {cpu: 500m, memory: 2Gi}
             output: {uri: "pvc://kamado-data/out/tiny-v1"}
           ---
           apiVersion: kamado.dev/v1alpha1
@@ -130,7 +130,7 @@ class FineTuneAndServeOnK3sE2E {
             model: {fineTuneJobRef: {name: tiny-sft}}
             minReplicas: 1
             maxReplicas: 1
-            resources: {cpu: "1", memory: 2Gi}
+            resources: {cpu: 500m, memory: 2Gi}
           """.formatted(NS, DATA));
 
       awaitPhase(client, "FineTuneJob", "tiny-sft", "Succeeded", 15);
