@@ -25,8 +25,8 @@ import org.testcontainers.utility.DockerImageName;
 /**
  * Docker tier: the CRDs, the Helm chart and every example on a real K3s cluster in a container. Runs only where a
  * Docker engine is reachable; elsewhere JUnit reports it as skipped ("Docker is not available"). The images of the
- * operator, trainer and server are not built here, so nothing waits for their pods: the end-to-end run through
- * them on K3s belongs to the ModelServer issue.
+ * operator, trainer and server are not built here, so nothing waits for their pods: {@link FineTuneAndServeOnK3sE2E}
+ * builds them and runs a FineTuneJob and a ModelServer through them.
  */
 @Testcontainers(disabledWithoutDocker = true)
 class ChartOnK3sE2E {
