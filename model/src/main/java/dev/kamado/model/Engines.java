@@ -132,15 +132,14 @@ public final class Engines {
    * Applies the engine's intra-op thread count to the calling thread. libtorch's {@code set_num_threads} sets the
    * OpenMP and MKL thread counts of the thread that calls it (DJL calls it once, on the thread that loads the
    * engine); call this on every other thread that runs torch operations, before its first one, so that every
-   * reduction splits the same way whichever thread runs it.
-   *
-   * @throws IllegalStateException when the engine is not loaded yet
+   * reduction splits the same way whichever thread runs it. Does nothing when the engine has not been loaded through
+   * {@link #pytorch} (nothing of libtorch runs on this thread then).
    */
   public static void bindCurrentThread() {
     Settings settings;
     synchronized (Engines.class) {
       if (engine == null) {
-        throw new IllegalStateException("the PyTorch engine is not loaded yet; call Engines.pytorch() first");
+        return;
       }
       settings = applied;
     }

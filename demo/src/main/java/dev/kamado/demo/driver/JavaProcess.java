@@ -68,6 +68,12 @@ public final class JavaProcess implements AutoCloseable {
     command.add(jar.toString());
     command.addAll(args);
     ProcessBuilder pb = new ProcessBuilder(command).redirectErrorStream(true);
+    // libtorch's OpenMP/MKL kernels read these before the JVM loads them: one thread each, never resized with load,
+    // so that the trainer and the server compute the same bits on every run.
+    String threads = System.getenv().getOrDefault("KAMADO_TORCH_THREADS", "1");
+    pb.environment().putIfAbsent("OMP_NUM_THREADS", threads);
+    pb.environment().putIfAbsent("MKL_NUM_THREADS", threads);
+    pb.environment().putIfAbsent("MKL_DYNAMIC", "FALSE");
     pb.environment().putAll(env);
     Files.createDirectories(log.toAbsolutePath().getParent());
     return new JavaProcess(pb.start(), command, log, listener);

@@ -414,8 +414,10 @@ public final class LlamaModel implements AutoCloseable {
     NDArray q = rope(layer.q.apply(x, xd).reshape(batch, time, heads, dim).transpose(0, 2, 1, 3), rotary);
     NDArray k = rope(layer.k.apply(x, xd).reshape(batch, time, kvHeads, dim).transpose(0, 2, 1, 3), rotary);
     NDArray v = layer.v.apply(x, xd).reshape(batch, time, kvHeads, dim).transpose(0, 2, 1, 3);
-    NDArray scores = q.reshape(batch, kvHeads, (long) group * time, dim).matMul(k.transpose(0, 1, 3, 2))
-        .mul(attentionScale).reshape(batch, heads, time, time).add(mask);
+    // NdTensors.times, not mul(float): autograd keeps the scalar, and DJL's Number operand lives on a Java buffer
+    // that the garbage collector may free before backward runs.
+    NDArray scores = NdTensors.times(q.reshape(batch, kvHeads, (long) group * time, dim)
+        .matMul(k.transpose(0, 1, 3, 2)), attentionScale).reshape(batch, heads, time, time).add(mask);
     NDArray probs = scores.softmax(3);
     NDArray ctx = probs.reshape(batch, kvHeads, (long) group * time, time).matMul(v)
         .reshape(batch, heads, time, dim).transpose(0, 2, 1, 3).reshape(batch, time, (long) heads * dim);

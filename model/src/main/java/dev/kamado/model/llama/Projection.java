@@ -6,6 +6,7 @@ import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.nn.core.Linear;
 import ai.djl.nn.norm.Dropout;
+import dev.kamado.model.NdTensors;
 
 /**
  * One linear projection of a decoder layer ({@code y = x W^T + b}), with an optional LoRA update
@@ -74,7 +75,7 @@ final class Projection {
       return y;
     }
     // scaling applied to the r-wide inner result: B((A x) s) = s B(A x), with r multiplications per token, not out
-    NDArray low = Linear.linear(loraInput, loraA).singletonOrThrow().mul(loraScaling);
+    NDArray low = NdTensors.times(Linear.linear(loraInput, loraA).singletonOrThrow(), loraScaling);
     return y.add(Linear.linear(low, loraB).singletonOrThrow());
   }
 

@@ -142,6 +142,8 @@ public final class Engine implements AutoCloseable {
   }
 
   private void loop() {
+    // libtorch's thread setting is per OS thread: this thread runs every forward pass, so it gets the configured one.
+    dev.kamado.model.Engines.bindCurrentThread();
     try {
       while (!stopping) {
         dropCancelled();
