@@ -148,6 +148,11 @@ public class FineTuneJobReconciler implements Reconciler<FineTuneJob> {
     if (queued && userSuspended) {
       return null;
     }
+    if (!stillExists(client, ftj)) {
+      // The informer's copy can outlive a deleted FineTuneJob for a moment; the garbage collector deleting its Job
+      // then triggers a reconcile that must not create the Job again.
+      return null;
+    }
     createIfAbsent(client, TrainingJobResources.serviceAccount(ftj));
     createIfAbsent(client, TrainingJobResources.progressRole(ftj));
     createIfAbsent(client, TrainingJobResources.progressRoleBinding(ftj));
@@ -157,6 +162,14 @@ public class FineTuneJobReconciler implements Reconciler<FineTuneJob> {
         + (queued ? " in Kueue queue " + ftj.getSpec().getScheduling().getQueueName() : "")
         + " with base model " + base.uri());
     return created;
+  }
+
+  /** One read before the writes that create a Job: is this FineTuneJob (same uid) still there? */
+  private static boolean stillExists(KubernetesClient client, FineTuneJob ftj) {
+    FineTuneJob live = client.resources(FineTuneJob.class).inNamespace(ftj.getMetadata().getNamespace())
+        .withName(ftj.getMetadata().getName()).get();
+    return live != null && live.getMetadata().getDeletionTimestamp() == null
+        && live.getMetadata().getUid().equals(ftj.getMetadata().getUid());
   }
 
   private static Job alignSuspension(KubernetesClient client, Job existing, boolean userSuspended, boolean queued) {
