@@ -114,13 +114,13 @@ public final class Main implements Callable<Integer> {
     boolean cpt;
     @Option(names = "--cpt-epochs", defaultValue = "1",
         description = "Continued pre-training epochs (default ${DEFAULT-VALUE}).") int cptEpochs;
-    @Option(names = "--sft-epochs", defaultValue = "2",
+    @Option(names = "--sft-epochs", defaultValue = "5",
         description = "Fine-tuning epochs (default ${DEFAULT-VALUE}).") int sftEpochs;
     @Option(names = "--batch-size", defaultValue = "16",
         description = "Examples per micro-batch (default ${DEFAULT-VALUE}).") int batchSize;
     @Option(names = "--cpt-learning-rate", defaultValue = "0.001",
         description = "Continued pre-training peak learning rate (default ${DEFAULT-VALUE}).") double cptLr;
-    @Option(names = "--sft-learning-rate", defaultValue = "0.002",
+    @Option(names = "--sft-learning-rate", defaultValue = "0.003",
         description = "Fine-tuning peak learning rate (default ${DEFAULT-VALUE}).") double sftLr;
     @Option(names = "--max-sequence-length", defaultValue = "512",
         description = "Longest training example in tokens (default ${DEFAULT-VALUE}).") int maxSeq;
