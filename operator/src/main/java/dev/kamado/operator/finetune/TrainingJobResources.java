@@ -15,6 +15,7 @@ import dev.kamado.api.v1alpha1.FineTuneJobSpec;
 import dev.kamado.api.v1alpha1.PodMetadata;
 import dev.kamado.api.v1alpha1.Scheduling;
 import dev.kamado.operator.OperatorConfig;
+import dev.kamado.operator.model.ContainerResources;
 import dev.kamado.operator.model.KamadoLabels;
 import dev.kamado.operator.model.StorageUri;
 import io.fabric8.kubernetes.api.model.ConfigMap;
@@ -51,7 +52,6 @@ import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Objects;
 
 /**
  * The objects a FineTuneJob turns into, each a pure function of the resource, the resolved base model and the
@@ -221,28 +221,13 @@ public final class TrainingJobResources {
           .withReadOnly(!writable).build());
     });
 
-    Map<String, Quantity> requests = new LinkedHashMap<>();
-    Map<String, Quantity> limits = new LinkedHashMap<>();
-    int gpus = res.getGpus() == null ? 0 : res.getGpus();
-    if (gpus > 0) {
-      String gpuName = Objects.requireNonNullElse(res.getGpuResourceName(), "nvidia.com/gpu");
-      requests.put(gpuName, new Quantity(String.valueOf(gpus)));
-      limits.put(gpuName, new Quantity(String.valueOf(gpus)));
-    }
-    if (res.getCpu() != null) {
-      requests.put("cpu", res.getCpu());
-    }
-    if (res.getMemory() != null) {
-      requests.put("memory", res.getMemory());
-      limits.put("memory", res.getMemory());
-    }
 
     Container trainer = new ContainerBuilder()
         .withName(CONTAINER)
         .withImage(spec.getImage() != null ? spec.getImage() : config.trainerImage())
         .withArgs("--config", CONFIG_DIR + "/" + CONFIG_KEY)
         .withEnv(env(job))
-        .withNewResources().withRequests(requests).withLimits(limits).endResources()
+        .withResources(ContainerResources.of(res))
         .withVolumeMounts(mounts)
         .withTerminationMessagePath(TrainerContract.TERMINATION_LOG)
         .withTerminationMessagePolicy("FallbackToLogsOnError")

@@ -12,6 +12,7 @@ import dev.kamado.api.v1alpha1.PodMetadata;
 import dev.kamado.api.v1alpha1.Rollout;
 import dev.kamado.api.v1alpha1.Scheduling;
 import dev.kamado.operator.OperatorConfig;
+import dev.kamado.operator.model.ContainerResources;
 import dev.kamado.operator.model.KamadoLabels;
 import dev.kamado.operator.model.StorageUri;
 import io.fabric8.kubernetes.api.model.ConfigMap;
@@ -183,21 +184,6 @@ public final class ServerResources {
       podAnnotations.put(SCHEMA_HASH_ANNOTATION, hash(schemaJson(server)));
     }
 
-    Map<String, Quantity> requests = new LinkedHashMap<>();
-    Map<String, Quantity> limits = new LinkedHashMap<>();
-    int gpus = Objects.requireNonNullElse(res.getGpus(), 0);
-    if (gpus > 0) {
-      String gpuName = Objects.requireNonNullElse(res.getGpuResourceName(), "nvidia.com/gpu");
-      requests.put(gpuName, new Quantity(String.valueOf(gpus)));
-      limits.put(gpuName, new Quantity(String.valueOf(gpus)));
-    }
-    if (res.getCpu() != null) {
-      requests.put("cpu", res.getCpu());
-    }
-    if (res.getMemory() != null) {
-      requests.put("memory", res.getMemory());
-      limits.put("memory", res.getMemory());
-    }
 
     Container container = new ContainerBuilder()
         .withName(CONTAINER)
@@ -205,7 +191,7 @@ public final class ServerResources {
         .withArgs(args)
         .withEnv(env(server, grace))
         .addNewPort().withName("http").withContainerPort(PORT).withProtocol("TCP").endPort()
-        .withNewResources().withRequests(requests).withLimits(limits).endResources()
+        .withResources(ContainerResources.of(res))
         .withVolumeMounts(mounts)
         // Loading a model can take minutes: the startup probe allows up to the progress deadline.
         .withStartupProbe(probe("/healthz", 5, Math.max(1, (deadline + 4) / 5)))
