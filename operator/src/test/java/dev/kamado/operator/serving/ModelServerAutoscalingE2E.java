@@ -174,7 +174,9 @@ class ModelServerAutoscalingE2E {
         Duration.between(restarted, scaledDown).toMillis() / 1000.0,
         down.getStatus().getAutoscaler().getLastDecision(), window);
     assertThat(Duration.between(step, firstUp)).isLessThanOrEqualTo(Duration.ofSeconds(30));
-    assertThat(Duration.between(drop, scaledDown)).isGreaterThanOrEqualTo(Duration.ofSeconds(30));
+    // The window runs from the last recommendation of the higher count, which the operator may have made up to one
+    // evaluation interval (5 s) before the test stopped the load; so at least 30 s - 5 s after the drop.
+    assertThat(Duration.between(drop, scaledDown)).isGreaterThanOrEqualTo(Duration.ofSeconds(25));
     assertThat(Duration.between(restarted, scaledDown)).isLessThan(Duration.ofSeconds(29));
     assertThat(down.getStatus().getAutoscaler().getLastDecision()).startsWith("scale down 4 -> ");
     assertThat(events("ScaledDown")).isNotEmpty();
