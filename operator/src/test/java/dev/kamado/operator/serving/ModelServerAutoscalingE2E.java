@@ -166,7 +166,8 @@ class ModelServerAutoscalingE2E {
     Instant restarted = Instant.now();
     operator.close();
     operator = startOperator();
-    ModelServer down = await("scaled down", s -> s.getStatus().getDesiredReplicas() < 4);
+    ModelServer down = await("scaled down", s -> s.getStatus().getDesiredReplicas() < 4
+        && s.getStatus().getAutoscaler().getLastDecision().startsWith("scale down"));
     Instant scaledDown = Instant.parse(down.getStatus().getAutoscaler().getLastScaleTime());
     List<String> window = down.getStatus().getAutoscaler().getRecommendations().stream()
         .map(r -> r.getTime() + "=" + r.getReplicas()).toList();
