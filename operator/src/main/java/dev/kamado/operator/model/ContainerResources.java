@@ -1,6 +1,8 @@
 package dev.kamado.operator.model;
 
 import dev.kamado.api.v1alpha1.ComputeResources;
+import io.fabric8.kubernetes.api.model.PodSecurityContext;
+import io.fabric8.kubernetes.api.model.PodSecurityContextBuilder;
 import io.fabric8.kubernetes.api.model.Quantity;
 import io.fabric8.kubernetes.api.model.ResourceRequirements;
 import io.fabric8.kubernetes.api.model.ResourceRequirementsBuilder;
@@ -8,7 +10,7 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Objects;
 
-/** A container's requests and limits from the {@code resources} of a FineTuneJob or ModelServer. */
+/** What Kamado's pods share: requests and limits from a resource's {@code resources}, the pod security context. */
 public final class ContainerResources {
   private ContainerResources() {}
 
@@ -33,5 +35,16 @@ public final class ContainerResources {
       limits.put("memory", res.getMemory());
     }
     return new ResourceRequirementsBuilder().withRequests(requests).withLimits(limits).build();
+  }
+
+  /** Non-root as {@code uid} (user, group and fsGroup), RuntimeDefault seccomp. */
+  public static PodSecurityContext nonRootPod(long uid) {
+    return new PodSecurityContextBuilder()
+        .withRunAsNonRoot(true)
+        .withRunAsUser(uid)
+        .withRunAsGroup(uid)
+        .withFsGroup(uid)
+        .withNewSeccompProfile().withType("RuntimeDefault").endSeccompProfile()
+        .build();
   }
 }
