@@ -17,6 +17,7 @@ import dev.kamado.api.v1alpha1.Scheduling;
 import dev.kamado.operator.OperatorConfig;
 import dev.kamado.operator.model.ContainerResources;
 import dev.kamado.operator.model.KamadoLabels;
+import dev.kamado.operator.model.Owners;
 import dev.kamado.operator.model.StorageUri;
 import io.fabric8.kubernetes.api.model.ConfigMap;
 import io.fabric8.kubernetes.api.model.ConfigMapBuilder;
@@ -27,7 +28,6 @@ import io.fabric8.kubernetes.api.model.EnvVarBuilder;
 import io.fabric8.kubernetes.api.model.ObjectMeta;
 import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
 import io.fabric8.kubernetes.api.model.OwnerReference;
-import io.fabric8.kubernetes.api.model.OwnerReferenceBuilder;
 import io.fabric8.kubernetes.api.model.Quantity;
 import io.fabric8.kubernetes.api.model.ServiceAccount;
 import io.fabric8.kubernetes.api.model.ServiceAccountBuilder;
@@ -314,14 +314,7 @@ public final class TrainingJobResources {
   }
 
   static OwnerReference owner(FineTuneJob job) {
-    return new OwnerReferenceBuilder()
-        .withApiVersion(job.getApiVersion())
-        .withKind(job.getKind())
-        .withName(job.getMetadata().getName())
-        .withUid(job.getMetadata().getUid())
-        .withController(true)
-        .withBlockOwnerDeletion(true)
-        .build();
+    return Owners.controller(job);
   }
 
   /** Claims to mount, each once; writable wins when one claim holds both inputs and the output. */

@@ -14,6 +14,7 @@ import dev.kamado.api.v1alpha1.Scheduling;
 import dev.kamado.operator.OperatorConfig;
 import dev.kamado.operator.model.ContainerResources;
 import dev.kamado.operator.model.KamadoLabels;
+import dev.kamado.operator.model.Owners;
 import dev.kamado.operator.model.StorageUri;
 import io.fabric8.kubernetes.api.model.ConfigMap;
 import io.fabric8.kubernetes.api.model.ConfigMapBuilder;
@@ -26,7 +27,6 @@ import io.fabric8.kubernetes.api.model.IntOrString;
 import io.fabric8.kubernetes.api.model.ObjectMeta;
 import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
 import io.fabric8.kubernetes.api.model.OwnerReference;
-import io.fabric8.kubernetes.api.model.OwnerReferenceBuilder;
 import io.fabric8.kubernetes.api.model.Probe;
 import io.fabric8.kubernetes.api.model.ProbeBuilder;
 import io.fabric8.kubernetes.api.model.Quantity;
@@ -369,14 +369,7 @@ public final class ServerResources {
   }
 
   static OwnerReference owner(ModelServer server) {
-    return new OwnerReferenceBuilder()
-        .withApiVersion(server.getApiVersion())
-        .withKind(server.getKind())
-        .withName(server.getMetadata().getName())
-        .withUid(server.getMetadata().getUid())
-        .withController(true)
-        .withBlockOwnerDeletion(true)
-        .build();
+    return Owners.controller(server);
   }
 
   static String hash(String text) {
