@@ -40,7 +40,6 @@ import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.format.DateTimeParseException;
-import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -75,13 +74,8 @@ public class ModelServerReconciler implements Reconciler<ModelServer> {
   private final Duration interval;
   /** Per ModelServer uid: hash of the Service, ConfigMap, PDB and ServiceMonitor last applied. */
   private final Map<String, String> appliedSecondaries = new ConcurrentHashMap<>();
-  /**
-   * Per ModelServer uid: the last decision. Status carries the same across restarts, but the informer cache may hand
-   * the next reconciliation a status from before the last patch; this keeps a decision from being taken twice.
-   */
-  private final Map<String, Decided> decided = new ConcurrentHashMap<>();
-
-  private record Decided(Instant readAt, int desiredReplicas, List<Recommendation> window) {}
+  /** Per ModelServer uid: the last decision and the autoscaler status it wrote (see {@link AutoscalerMemory}). */
+  private final AutoscalerMemory decided = new AutoscalerMemory();
   private volatile Instant serviceMonitorCheckedAt;
   private volatile Instant prunedAt;
   private volatile boolean serviceMonitorsExist;
@@ -177,14 +171,15 @@ public class ModelServerReconciler implements Reconciler<ModelServer> {
       return desired;
     }
     String uid = server.getMetadata().getUid();
-    List<Recommendation> window = window(auto);
-    Decided last = decided.get(uid);
-    Instant statusRead = parseTime(auto.getLastReadTime());
-    if (last != null && (statusRead == null || last.readAt().truncatedTo(ChronoUnit.SECONDS).isAfter(statusRead))) {
-      // The cached status predates the last decision.
+    AutoscalerMemory.Decided last = decided.last(uid);
+    AutoscalerStatus continued = decided.current(uid, status.getAutoscaler());
+    if (continued != status.getAutoscaler()) {
+      // The cached status predates the last decision: continue from what that decision wrote, as a whole.
+      auto = continued;
+      status.setAutoscaler(auto);
       current = last.desiredReplicas();
-      window = last.window();
     }
+    List<Recommendation> window = window(auto);
     // Watch events (pods becoming ready, status patches) come more often than readings are due.
     if (last != null && Duration.between(last.readAt(), now).compareTo(interval.multipliedBy(4).dividedBy(5)) < 0) {
       auto.setDesiredReplicas(current);
@@ -197,7 +192,6 @@ public class ModelServerReconciler implements Reconciler<ModelServer> {
     MetricsReading reading = metrics.read(server.getMetadata().getNamespace(), server.getMetadata().getName(),
         ServerResources.PORT, ready);
     ScalingDecision decision = ScalingPolicy.decide(settings, current, reading, window, now);
-    decided.put(uid, new Decided(now, decision.desiredReplicas(), decision.recommendations()));
 
     auto.setSource(reading.source());
     if (reading instanceof MetricsReading.Figures f) {
@@ -219,6 +213,7 @@ public class ModelServerReconciler implements Reconciler<ModelServer> {
           decision.kind() == ScalingDecision.Kind.SCALE_UP ? "ScaledUp" : "ScaledDown", decision.message());
       LOG.info("{}/{}: {}", server.getMetadata().getNamespace(), server.getMetadata().getName(), decision.message());
     }
+    decided.remember(uid, now, decision.desiredReplicas(), auto);
     return decision.desiredReplicas();
   }
 
@@ -280,7 +275,7 @@ public class ModelServerReconciler implements Reconciler<ModelServer> {
       uids.add(s.getMetadata().getUid());
       names.add(s.getMetadata().getNamespace() + "/" + s.getMetadata().getName());
     });
-    decided.keySet().retainAll(uids);
+    decided.retain(uids);
     appliedSecondaries.keySet().retainAll(uids);
     metrics.retain(names);
   }
@@ -333,14 +328,6 @@ public class ModelServerReconciler implements Reconciler<ModelServer> {
       }
     }
     return window;
-  }
-
-  private static Instant parseTime(String rfc3339) {
-    try {
-      return rfc3339 == null ? null : Instant.parse(rfc3339);
-    } catch (DateTimeParseException e) {
-      return null;
-    }
   }
 
   private static Double round(double v) {

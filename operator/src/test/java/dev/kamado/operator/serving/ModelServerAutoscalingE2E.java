@@ -289,6 +289,7 @@ class ModelServerAutoscalingE2E {
     ModelServer current = null;
     while (System.nanoTime() < deadline) {
       current = admin.resources(ModelServer.class).inNamespace(namespace).withName("triage").get();
+      assertConsistent(current);
       if (current != null && current.getStatus() != null && current.getStatus().getDesiredReplicas() != null
           && current.getStatus().getReadyReplicas() != null && condition.test(current)) {
         return current;
@@ -297,6 +298,31 @@ class ModelServerAutoscalingE2E {
     }
     throw new AssertionError("timed out waiting for " + what + "; status: "
         + (current == null ? "gone" : Serialization.asYaml(current.getStatus())));
+  }
+
+  /**
+   * Every status the test sees tells one story: the desired count equals the autoscaler's, and a "hold at N" or
+   * "scale ... -> N" decision names that count. (An operator that patched a stale cached autoscaler status back with
+   * only the count brought up to date once showed desiredReplicas 3 beside "hold at 4".)
+   */
+  private static void assertConsistent(ModelServer server) {
+    if (server == null || server.getStatus() == null || server.getStatus().getAutoscaler() == null
+        || server.getStatus().getDesiredReplicas() == null) {
+      return;
+    }
+    var auto = server.getStatus().getAutoscaler();
+    String where = "status " + Serialization.asYaml(server.getStatus());
+    assertThat(auto.getDesiredReplicas()).as(where).isEqualTo(server.getStatus().getDesiredReplicas());
+    String decision = auto.getLastDecision();
+    if (decision == null) {
+      return;
+    }
+    java.util.regex.Matcher m = java.util.regex.Pattern.compile("^(?:hold at (\\d+)|scale (?:up|down) \\d+ -> (\\d+))")
+        .matcher(decision);
+    if (m.find()) {
+      int named = Integer.parseInt(m.group(1) != null ? m.group(1) : m.group(2));
+      assertThat(named).as(where).isEqualTo(server.getStatus().getDesiredReplicas());
+    }
   }
 
   private static void awaitReady(String url) throws Exception {
