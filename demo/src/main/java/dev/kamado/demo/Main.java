@@ -69,6 +69,10 @@ public final class Main implements Callable<Integer> {
     @Option(names = "--corpus-documents", defaultValue = "400",
         description = "Policy/FAQ documents for continued pre-training (default ${DEFAULT-VALUE}).")
     int corpusDocuments;
+    @Option(names = "--archive-inquiries", defaultValue = "0",
+        description = "Unlabelled past inquiries (an archive without records) added to the continued pre-training "
+            + "data (default ${DEFAULT-VALUE}).")
+    int archiveInquiries;
 
     TriageDataset.Sizes sizes() {
       return new TriageDataset.Sizes(train, validation, test);
@@ -159,7 +163,7 @@ public final class Main implements Callable<Integer> {
     @Override
     public Integer call() throws IOException, InterruptedException {
       DemoRun.Options o = new DemoRun.Options(out, trainerJar, serverJar, data.seed, data.sizes(),
-          data.corpusDocuments, cpt, cptEpochs, sftEpochs, batchSize, cptLr, sftLr, maxSeq,
+          data.corpusDocuments, data.archiveInquiries, cpt, cptEpochs, sftEpochs, batchSize, cptLr, sftLr, maxSeq,
           new TrainerCli.ModelSize(vocab, hidden, layers, heads, kvHeads, intermediate, maxPositions), concurrency,
           fewShot, fewShotLimit, maxTokens, trainerJvmArgs, serverArgs, Duration.ofSeconds(readyTimeout));
       // Ctrl-C must not leave a trainer or server behind.

@@ -59,6 +59,17 @@ public final class DatasetFiles {
     }
   }
 
+  /** Writes texts as text JSONL, one {@code {"text": ...}} per line (continued pre-training data). */
+  public static void writeTexts(List<String> texts, Path file) throws IOException {
+    Files.createDirectories(file.toAbsolutePath().getParent());
+    try (BufferedWriter out = Files.newBufferedWriter(file, StandardCharsets.UTF_8)) {
+      for (String text : texts) {
+        out.write(JSON.writeValueAsString(JSON.createObjectNode().put("text", text)));
+        out.write('\n');
+      }
+    }
+  }
+
   /** The chat example for one inquiry: the inquiry as the user turn, the compact record as the assistant turn. */
   public static String chatLine(Inquiry inquiry) throws IOException {
     ObjectNode line = JSON.createObjectNode();

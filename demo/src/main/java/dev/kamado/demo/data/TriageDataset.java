@@ -49,4 +49,24 @@ public record TriageDataset(List<Inquiry> train, List<Inquiry> validation, List<
     }
     return new TriageDataset(List.copyOf(train), List.copyOf(validation), List.copyOf(test));
   }
+
+  /**
+   * Unlabelled "past" inquiries, as a company's ticket archive would hold them: generated from a seed derived from
+   * {@code seed}, skipping every text of {@code splits}, so that no test inquiry is seen before the test.
+   */
+  public static List<String> archive(long seed, int count, TriageDataset splits) {
+    Set<String> taken = new HashSet<>();
+    for (List<Inquiry> split : List.of(splits.train(), splits.validation(), splits.test())) {
+      split.forEach(q -> taken.add(q.text()));
+    }
+    InquiryGenerator generator = new InquiryGenerator(seed * 31 + 0x5EED_A4C1L, PhraseBook.standard());
+    List<String> texts = new ArrayList<>(count);
+    for (int index = 0; texts.size() < count; index++) {
+      String text = generator.generate(index).text();
+      if (taken.add(text)) {
+        texts.add(text);
+      }
+    }
+    return List.copyOf(texts);
+  }
 }

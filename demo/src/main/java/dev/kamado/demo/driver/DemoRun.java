@@ -40,7 +40,7 @@ public final class DemoRun {
 
   /** Everything the run can be told. */
   public record Options(Path out, Path trainerJar, Path serverJar, long seed, TriageDataset.Sizes sizes,
-      int corpusDocuments, boolean continuedPretraining, int cptEpochs, int sftEpochs, int batchSize,
+      int corpusDocuments, int archiveInquiries, boolean continuedPretraining, int cptEpochs, int sftEpochs, int batchSize,
       double cptLearningRate, double sftLearningRate, int maxSequenceLength, TrainerCli.ModelSize modelSize,
       int concurrency, int fewShotExamples, int fewShotLimit, int maxTokens, List<String> trainerJvmArgs, List<String> serverArgs,
       Duration serverReadyTimeout) {}
@@ -71,10 +71,19 @@ public final class DemoRun {
     TriageDataset dataset = TriageDataset.generate(o.seed(), o.sizes());
     DatasetFiles.write(dataset, data);
     new CorpusGenerator(o.seed(), PhraseBook.standard()).write(data.resolve("corpus.jsonl"), o.corpusDocuments());
+    // Continued pre-training reads a folder: the policy/FAQ corpus and, optionally, unlabelled archive inquiries.
+    Path pretraining = data.resolve("pretraining");
+    Files.createDirectories(pretraining);
+    Files.copy(data.resolve("corpus.jsonl"), pretraining.resolve("corpus.jsonl"));
+    if (o.archiveInquiries() > 0) {
+      DatasetFiles.writeTexts(TriageDataset.archive(o.seed(), o.archiveInquiries(), dataset),
+          pretraining.resolve("archive.jsonl"));
+    }
     Path tokenizerCorpus = writeTokenizerCorpus(dataset, data);
     phase("generate data", t0);
-    log.printf("data: %d train / %d validation / %d test inquiries, %d corpus documents in %s%n",
-        dataset.train().size(), dataset.validation().size(), dataset.test().size(), o.corpusDocuments(), data);
+    log.printf("data: %d train / %d validation / %d test inquiries, %d corpus documents, %d archive inquiries in %s%n",
+        dataset.train().size(), dataset.validation().size(), dataset.test().size(), o.corpusDocuments(),
+        o.archiveInquiries(), data);
 
     // 2. Model.
     Path base = models.resolve("base");
@@ -90,7 +99,7 @@ public final class DemoRun {
     if (o.continuedPretraining()) {
       Path cpt = models.resolve("domain");
       TrainerCli.Stage stage = new TrainerCli.Stage("triage-demo-cpt", "continued-pretraining", "text", base,
-          data.resolve("corpus.jsonl"), null, cpt, o.cptEpochs(), null, o.batchSize(), o.cptLearningRate(),
+          pretraining, null, cpt, o.cptEpochs(), null, o.batchSize(), o.cptLearningRate(),
           o.maxSequenceLength(), o.seed());
       trainSeconds += train(stage, "continued pre-training", losses, logs);
       sftBase = cpt;

@@ -63,6 +63,19 @@ class TriageDatasetTest {
   }
 
   @Test
+  void theArchiveHoldsNoInquiryOfAnySplitAndIsTheSameForTheSameSeed() {
+    TriageDataset splits = TriageDataset.generate(7, new TriageDataset.Sizes(300, 30, 30));
+    List<String> archive = TriageDataset.archive(7, 500, splits);
+    assertThat(archive).hasSize(500).doesNotHaveDuplicates();
+    Set<String> splitTexts = new HashSet<>();
+    Stream.of(splits.train(), splits.validation(), splits.test()).flatMap(List::stream)
+        .forEach(q -> splitTexts.add(q.text()));
+    assertThat(archive).noneMatch(splitTexts::contains);
+    assertThat(TriageDataset.archive(7, 500, splits)).isEqualTo(archive);
+    assertThat(TriageDataset.archive(8, 500, splits)).isNotEqualTo(archive);
+  }
+
+  @Test
   void chatLinesHoldTheInquiryAndTheCompactRecord(@TempDir Path dir) throws IOException {
     DatasetFiles.write(TriageDataset.generate(3, new TriageDataset.Sizes(20, 2, 2)), dir);
     List<String> lines = Files.readAllLines(dir.resolve("train.jsonl"));
