@@ -127,6 +127,10 @@ public final class AdamW implements AutoCloseable {
       NDArray m = firstMoments.get(e.getKey());
       NDArray v = secondMoments.get(e.getKey());
       try (NDManager scratch = manager.newSubManager()) {
+        // Arrays an operation creates belong to the manager of the array it is called on: lend p, m and v to the
+        // scratch manager for this step, so that the temporaries (sqrt, the update, DJL's scalar operands) are freed
+        // with it instead of piling up in the long-lived managers (about two parameter-sized arrays per step).
+        scratch.tempAttachAll(p, m, v);
         NDArray g = p.getGradient();
         g.attach(scratch);
         if (settings.weightDecay() != 0 && decays(e.getKey())) {

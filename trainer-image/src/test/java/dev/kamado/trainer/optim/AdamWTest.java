@@ -29,6 +29,37 @@ class AdamWTest {
   }
 
   @Test
+  void stepsLeaveNoArraysBehindInTheLongLivedManagers() {
+    try (NDManager m = ENGINE.newBaseManager(); NDManager model = m.newSubManager()) {
+      Map<String, NDArray> params = new LinkedHashMap<>();
+      params.put("layer.weight", model.create(new float[] {1.0f, -2.0f, 3.0f}));
+      params.put("layer.bias", model.create(new float[] {0.5f}));
+      params.values().forEach(p -> p.setRequiresGradient(true));
+      Map<String, float[]> g = Map.of("layer.weight", new float[] {0.1f, -0.3f, 0.2f}, "layer.bias", new float[] {2f});
+      try (AdamW opt = new AdamW(params, AdamW.Settings.defaults(0.1), m)) {
+        try (NDManager step = m.newSubManager()) {
+          step.tempAttachAll(params.values().toArray(new NDArray[0]));
+          backward(params, g, step);
+        }
+        opt.step(0.01);
+        int modelArrays = model.getManagedArrays().size();
+        int optimizerArrays = m.getManagedArrays().size();
+        for (int i = 0; i < 20; i++) {
+          try (NDManager step = m.newSubManager()) {
+            step.tempAttachAll(params.values().toArray(new NDArray[0])); // the loss's own temporaries go with it
+            backward(params, g, step);
+          }
+          opt.step(0.01);
+        }
+        // Twenty more steps: not one more array in the parameters' or the optimizer's manager (each step used to
+        // leave sqrt(v), the update and scalar operands behind: about two parameter-sized arrays per step).
+        assertThat(model.getManagedArrays()).hasSize(modelArrays);
+        assertThat(m.getManagedArrays()).hasSize(optimizerArrays);
+      }
+    }
+  }
+
+  @Test
   void twoStepsMatchTheFormulaComputedByHand() {
     try (NDManager m = ENGINE.newBaseManager()) {
       NDArray w = m.create(new float[] {1.0f, -2.0f});
