@@ -92,8 +92,13 @@ public final class Main implements Callable<Integer> {
       TriageDataset dataset = TriageDataset.generate(data.seed, data.sizes());
       DatasetFiles.write(dataset, out);
       new CorpusGenerator(data.seed, PhraseBook.standard()).write(out.resolve("corpus.jsonl"), data.corpusDocuments);
-      System.err.printf("wrote %d/%d/%d inquiries and %d corpus documents to %s%n", dataset.train().size(),
-          dataset.validation().size(), dataset.test().size(), data.corpusDocuments, out);
+      if (data.archiveInquiries > 0) {
+        DatasetFiles.writeTexts(TriageDataset.archive(data.seed, data.archiveInquiries, dataset),
+            out.resolve("archive.jsonl"));
+      }
+      System.err.printf("wrote %d/%d/%d inquiries, %d corpus documents and %d archive inquiries to %s%n",
+          dataset.train().size(), dataset.validation().size(), dataset.test().size(), data.corpusDocuments,
+          data.archiveInquiries, out);
       return 0;
     }
   }

@@ -24,9 +24,11 @@ class MainTest {
   @Test
   void generateThenEvaluatePerfectAndBrokenAnswers(@TempDir Path dir) throws IOException {
     assertThat(run("generate", "--out", dir.toString(), "--train", "20", "--validation", "2", "--test", "3",
-        "--corpus-documents", "4")).isZero();
+        "--corpus-documents", "4", "--archive-inquiries", "6")).isZero();
     assertThat(Files.readAllLines(dir.resolve("test.jsonl"))).hasSize(3);
     assertThat(Files.readAllLines(dir.resolve("corpus.jsonl"))).hasSize(4);
+    assertThat(Files.readAllLines(dir.resolve("archive.jsonl"))).hasSize(6)
+        .allSatisfy(line -> assertThat(line).startsWith("{\"text\":\"Date: "));
     // Answers: the first test record verbatim, the second broken; the third left out.
     var json = new com.fasterxml.jackson.databind.ObjectMapper();
     var records = Files.readAllLines(dir.resolve("records-test.jsonl"));
