@@ -15,14 +15,14 @@ import java.util.SplittableRandom;
  *
  * <p>Length grouping (one example per row only, as Hugging Face's {@code group_by_length}): a micro-batch is padded
  * to its longest row, so rows of similar length waste less. The epoch's permutation is cut into chunks of
- * {@value #GROUP_CHUNK_BATCHES} micro-batches, each chunk is sorted by length (longest first, ties by example
- * index) and cut into micro-batches, then the micro-batches of the epoch are shuffled with a generator of (seed,
- * epoch), and the one holding the longest example goes first (so a run that does not fit in memory fails at once).
- * Every example still appears exactly once per epoch, and the plan is still a pure function of (lengths, settings,
- * seed, epoch).
+ * {@value #GROUP_CHUNK_BATCHES} micro-batches (fewer when that would give less than 4 chunks, as Hugging Face does),
+ * each chunk is sorted by length (longest first, ties by example index) and cut into micro-batches, then the
+ * micro-batches of the epoch are shuffled with a generator of (seed, epoch), and the one holding the longest example
+ * goes first (so a run that does not fit in memory fails at once). Every example still appears exactly once per
+ * epoch, and the plan is still a pure function of (lengths, settings, seed, epoch).
  */
 public final class DataPlan {
-  /** Micro-batches per chunk that length grouping sorts (Hugging Face uses 50 too). */
+  /** Most micro-batches per chunk that length grouping sorts (Hugging Face's {@code mega_batch_mult}, 50 too). */
   public static final int GROUP_CHUNK_BATCHES = 50;
 
   private final List<int[][]> microBatches;
@@ -71,7 +71,7 @@ public final class DataPlan {
 
   /** One epoch of length-grouped micro-batches (one example per row), see the class comment. */
   static List<int[][]> grouped(int[] order, int[] lengths, int batchSize, long seed, int epoch) {
-    int chunk = Math.max(1, GROUP_CHUNK_BATCHES * batchSize);
+    int chunk = batchSize * Math.max(1, Math.min(GROUP_CHUNK_BATCHES, order.length / (batchSize * 4)));
     List<int[][]> batches = new ArrayList<>((order.length + batchSize - 1) / batchSize);
     Integer[] part = new Integer[Math.min(chunk, order.length)];
     for (int from = 0; from < order.length; from += chunk) {
