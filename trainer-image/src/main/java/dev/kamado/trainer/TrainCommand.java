@@ -197,9 +197,9 @@ final class TrainCommand implements Callable<Integer> {
 
   private Overrides overrides() {
     return new Overrides(name, objective, baseModel, dataset, format, evalDataset, evalFraction, maxLength,
-        invalidExamples, packing, groupByLength, method, loraRank, loraAlpha, loraDropout, loraTargets, merge, epochs, maxSteps,
-        batchSize, gradAccum, learningRate, weightDecay, warmupSteps, warmupRatio, schedule, maxGradNorm, seed,
-        evalEvery, output, checkpointDir, checkpointEvery, checkpointKeep, logEvery);
+        invalidExamples, packing, groupByLength, method, loraRank, loraAlpha, loraDropout, loraTargets, merge, epochs,
+        maxSteps, batchSize, gradAccum, learningRate, weightDecay, warmupSteps, warmupRatio, schedule, maxGradNorm,
+        seed, evalEvery, output, checkpointDir, checkpointEvery, checkpointKeep, logEvery);
   }
 
   /** Case-insensitive converters for the API's lower-case enum names. */

@@ -246,6 +246,9 @@ public final class Trainer {
   /** sha256 over what determines the run's arithmetic; output and bookkeeping settings excluded. */
   private String fingerprint(String baseDigest, String datasetDigest) throws IOException {
     Map<String, Object> m = settingsMap();
+    if (Boolean.FALSE.equals(m.get("groupByLength"))) {
+      m.remove("groupByLength"); // the order of earlier trainer versions: their checkpoints stay resumable
+    }
     m.put("baseModelDigest", baseDigest);
     m.put("datasetDigest", datasetDigest);
     if (settings.evalDataset() != null) {
@@ -261,7 +264,7 @@ public final class Trainer {
     m.put("method", settings.method().name().toLowerCase(Locale.ROOT));
     m.put("maxSequenceLength", settings.maxSequenceLength());
     m.put("packing", settings.packing());
-    m.put("groupByLength", settings.groupByLength());
+    m.put("groupByLength", !settings.packing() && settings.groupByLength());
     m.put("evalFraction", settings.evalFraction());
     m.put("invalidExamples", settings.invalidExamples().name().toLowerCase(Locale.ROOT));
     m.put("hyperParameters", JSON.convertValue(settings.hyper(), Map.class));

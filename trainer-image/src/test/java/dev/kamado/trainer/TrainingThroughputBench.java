@@ -37,7 +37,8 @@ import org.junit.jupiter.api.Test;
 class TrainingThroughputBench {
   private static final ObjectMapper JSON = new ObjectMapper();
   private static final Pattern KAMADO_TPS = Pattern.compile("Training throughput: ([0-9.]+) tokens/s");
-  private static final Pattern KAMADO_TOKENS = Pattern.compile("Training throughput: [0-9.]+ tokens/s \\((\\d+) tokens");
+  private static final Pattern KAMADO_TOKENS =
+      Pattern.compile("Training throughput: [0-9.]+ tokens/s \\((\\d+) tokens");
   private static final Pattern MAX_RSS = Pattern.compile("KAMADO_MAXRSS_KB=(\\d+)");
 
   /** A model size: name, hidden, layers, heads, intermediate, steps to time (text), chat examples (one SFT epoch). */

@@ -119,8 +119,8 @@ public final class SettingsResolver {
         file != null && file.baseModel() != null && flags.baseModel() == null ? file.baseModel().digest() : null,
         dataset,
         ds != null && ds.uri() != null && flags.dataset() == null ? ds.uri() : dataset.toUri().toString(),
-        format, eval, eval != null ? 0.0 : evalFraction, maxLen, policy, packing, groupByLength, method, loraSettings, hyper,
-        checkpointDir, every, keep, output,
+        format, eval, eval != null ? 0.0 : evalFraction, maxLen, policy, packing, groupByLength, method, loraSettings,
+        hyper, checkpointDir, every, keep, output,
         file != null && file.output() != null && file.output().uri() != null && flags.output() == null
             ? file.output().uri() : output.toUri().toString(),
         logEvery);
