@@ -63,6 +63,9 @@ final class TrainCommand implements Callable<Integer> {
   @Option(names = "--packing", negatable = true, description = "Pack several examples per row (default: on for "
       + "text, off otherwise).")
   Boolean packing;
+  @Option(names = "--group-by-length", negatable = true, description = "Without packing, fill each micro-batch with "
+      + "examples of similar length, so less padding is computed (default on; as Hugging Face's group_by_length).")
+  Boolean groupByLength;
   @Option(names = "--output", paramLabel = "DIR", description = "Folder for the produced model.")
   Path output;
   @Option(names = "--name", paramLabel = "NAME", description = "Run name for the lineage (default: output folder).")
@@ -194,9 +197,9 @@ final class TrainCommand implements Callable<Integer> {
 
   private Overrides overrides() {
     return new Overrides(name, objective, baseModel, dataset, format, evalDataset, evalFraction, maxLength,
-        invalidExamples, packing, method, loraRank, loraAlpha, loraDropout, loraTargets, merge, epochs, maxSteps,
-        batchSize, gradAccum, learningRate, weightDecay, warmupSteps, warmupRatio, schedule, maxGradNorm, seed,
-        evalEvery, output, checkpointDir, checkpointEvery, checkpointKeep, logEvery);
+        invalidExamples, packing, groupByLength, method, loraRank, loraAlpha, loraDropout, loraTargets, merge, epochs,
+        maxSteps, batchSize, gradAccum, learningRate, weightDecay, warmupSteps, warmupRatio, schedule, maxGradNorm,
+        seed, evalEvery, output, checkpointDir, checkpointEvery, checkpointKeep, logEvery);
   }
 
   /** Case-insensitive converters for the API's lower-case enum names. */

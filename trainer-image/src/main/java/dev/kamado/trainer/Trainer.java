@@ -97,7 +97,7 @@ public final class Trainer {
 
       RunSettings.Hyper hp = settings.hyper();
       DataPlan plan = DataPlan.of(data.trainLengths(), hp.batchSize(), settings.maxSequenceLength(),
-          settings.packing(), hp.seed(), hp.epochs());
+          settings.packing(), settings.groupByLength(), hp.seed(), hp.epochs());
       long totalSteps = (plan.size() + hp.gradientAccumulationSteps() - 1) / hp.gradientAccumulationSteps();
       if (hp.maxSteps() > 0) {
         totalSteps = Math.min(totalSteps, hp.maxSteps());
@@ -105,8 +105,10 @@ public final class Trainer {
       LrSchedule schedule = new LrSchedule(hp.learningRate(), hp.warmupFor(totalSteps), totalSteps, hp.schedule());
       String fingerprint = fingerprint(baseDigest, datasetDigest);
       LOG.info("Plan: {} micro-batches of up to {} rows, {} optimizer steps ({} epochs, accumulation {}), "
-          + "method {}, packing {}", plan.size(), hp.batchSize(), totalSteps, hp.epochs(),
-          hp.gradientAccumulationSteps(), settings.method().name().toLowerCase(Locale.ROOT), settings.packing());
+          + "method {}, packing {}, group by length {}, {} padded tokens per token", plan.size(), hp.batchSize(),
+          totalSteps, hp.epochs(), hp.gradientAccumulationSteps(), settings.method().name().toLowerCase(Locale.ROOT),
+          settings.packing(), !settings.packing() && settings.groupByLength(),
+          String.format(Locale.ROOT, "%.3f", plan.paddingFactor(data.trainLengths())));
 
       CheckpointStore store = new CheckpointStore(settings.checkpointDir(), settings.checkpointKeep());
       Optional<CheckpointStore.Checkpoint> resume = resumable(store, fingerprint);
@@ -244,6 +246,9 @@ public final class Trainer {
   /** sha256 over what determines the run's arithmetic; output and bookkeeping settings excluded. */
   private String fingerprint(String baseDigest, String datasetDigest) throws IOException {
     Map<String, Object> m = settingsMap();
+    if (Boolean.FALSE.equals(m.get("groupByLength"))) {
+      m.remove("groupByLength"); // the order of earlier trainer versions: their checkpoints stay resumable
+    }
     m.put("baseModelDigest", baseDigest);
     m.put("datasetDigest", datasetDigest);
     if (settings.evalDataset() != null) {
@@ -259,6 +264,7 @@ public final class Trainer {
     m.put("method", settings.method().name().toLowerCase(Locale.ROOT));
     m.put("maxSequenceLength", settings.maxSequenceLength());
     m.put("packing", settings.packing());
+    m.put("groupByLength", !settings.packing() && settings.groupByLength());
     m.put("evalFraction", settings.evalFraction());
     m.put("invalidExamples", settings.invalidExamples().name().toLowerCase(Locale.ROOT));
     m.put("hyperParameters", JSON.convertValue(settings.hyper(), Map.class));
@@ -390,8 +396,8 @@ public final class Trainer {
             NDArray segments = scratch.create(batch.segmentIds(), new Shape(batch.rows(), batch.width()));
             NDArray labels = scratch.create(batch.labels(), new Shape(batch.rows(), batch.width()));
             try (GradientCollector collector = engine.newGradientCollector()) {
-              NDArray logits = model.forward(ids, segments, true);
-              NDArray loss = LlamaModel.causalLmLoss(logits, labels);
+              // the LM head runs only where a label is (SFT: the answers)
+              NDArray loss = model.trainingLoss(ids, segments, labels, true);
               if (batch.targetTokens() > 0) {
                 // not loss.mul(Number): its scalar may be freed before backward (see NdTensors.times)
                 collector.backward(NdTensors.times(loss, (float) ((double) batch.targetTokens() / stepTargets)));
@@ -461,13 +467,16 @@ public final class Trainer {
         return Map.of();
       }
       int batchSize = settings.hyper().batchSize();
+      // batches of similar lengths pad less; the mean over all target tokens does not depend on the grouping
+      int[] order = java.util.stream.IntStream.range(0, eval.size()).boxed()
+          .sorted(java.util.Comparator.comparingInt(i -> eval.get(i).length())).mapToInt(Integer::intValue).toArray();
       double lossSum = 0;
       long targets = 0;
       for (int start = 0; start < eval.size(); start += batchSize) {
         int end = Math.min(eval.size(), start + batchSize);
         int[][] rows = new int[end - start][];
         for (int i = start; i < end; i++) {
-          rows[i - start] = new int[] {i};
+          rows[i - start] = new int[] {order[i]};
         }
         Batch batch = Batch.of(eval, rows, padId);
         if (batch.targetTokens() == 0) {
@@ -477,8 +486,7 @@ public final class Trainer {
           NDArray ids = scratch.create(batch.inputIds(), new Shape(batch.rows(), batch.width()));
           NDArray segments = scratch.create(batch.segmentIds(), new Shape(batch.rows(), batch.width()));
           NDArray labels = scratch.create(batch.labels(), new Shape(batch.rows(), batch.width()));
-          NDArray logits = model.forward(ids, segments, false);
-          lossSum += (double) LlamaModel.causalLmLoss(logits, labels).getFloat() * batch.targetTokens();
+          lossSum += (double) model.trainingLoss(ids, segments, labels, false).getFloat() * batch.targetTokens();
           targets += batch.targetTokens();
         }
       }

@@ -19,17 +19,32 @@ import org.junit.jupiter.api.Test;
 /**
  * Training throughput of the Kamado trainer (the jar, as a process) against Python transformers (+ peft for LoRA),
  * hack/reference/train_bench_hf.py, on the same random models (about 10M and 50M parameters, written by the jar's
- * init-model), the same text, rows of 256 tokens, batch 4, one CPU thread each, measured in the same run one after
- * the other. Prints tokens/s of each, the ratio (Kamado / reference; goal at least 0.9) and the peak RSS of each
- * process (GNU time's maximum resident set size). Run with {@code -Pbench}; sizes with {@code -Dbench.sizes=10m,50m}.
+ * init-model), one CPU thread each, measured in the same run one after the other, in two shapes:
+ *
+ * <ul>
+ *   <li>{@code text}: continued pre-training on the same text, packed rows of 256 tokens, batch 4, every token a
+ *       label;
+ *   <li>{@code sft}: supervised fine-tuning on the same chat examples (triage-like: a short system prompt, an
+ *       inquiry of varying length, a JSON answer; loss on the answers only), one example per row padded to the
+ *       longest of the batch, batch 8, length-grouped batches on both sides (Kamado's default, transformers'
+ *       {@code group_by_length} sampler), one whole epoch on both sides so that both see the same tokens.
+ * </ul>
+ *
+ * Prints tokens/s of each (real tokens, padding excluded), the ratio (Kamado / reference; goal at least 0.9) and the
+ * peak RSS of each process (GNU time's maximum resident set size). Run with {@code -Pbench}; sizes with
+ * {@code -Dbench.sizes=10m,50m}, shapes with {@code -Dbench.shapes=text,sft}.
  */
 class TrainingThroughputBench {
   private static final ObjectMapper JSON = new ObjectMapper();
   private static final Pattern KAMADO_TPS = Pattern.compile("Training throughput: ([0-9.]+) tokens/s");
+  private static final Pattern KAMADO_TOKENS =
+      Pattern.compile("Training throughput: [0-9.]+ tokens/s \\((\\d+) tokens");
   private static final Pattern MAX_RSS = Pattern.compile("KAMADO_MAXRSS_KB=(\\d+)");
 
-  /** A model size: name, hidden, layers, heads, intermediate, steps to time. */
-  private record Size(String name, int hidden, int layers, int heads, int intermediate, int steps) {}
+  /** A model size: name, hidden, layers, heads, intermediate, steps to time (text), chat examples (one SFT epoch). */
+  private record Size(String name, int hidden, int layers, int heads, int intermediate, int steps, int sftExamples) {}
+
+  private static final int SFT_BATCH = 8;
 
   @Test
   void kamadoAgainstTransformers() throws Exception {
@@ -41,8 +56,10 @@ class TrainingThroughputBench {
     Path data = longDocuments(work.resolve("bench-text.jsonl"));
     List<Size> sizes = new ArrayList<>();
     for (String s : System.getProperty("bench.sizes", "10m,50m").split(",")) {
-      sizes.add(s.trim().equals("50m") ? new Size("50m", 512, 14, 8, 1408, 6) : new Size("10m", 320, 4, 5, 864, 16));
+      sizes.add(s.trim().equals("50m") ? new Size("50m", 512, 14, 8, 1408, 6, 96)
+          : new Size("10m", 320, 4, 5, 864, 16, 320));
     }
+    List<String> shapes = List.of(System.getProperty("bench.shapes", "text,sft").split(","));
     List<String> report = new ArrayList<>();
     for (Size size : sizes) {
       Path model = work.resolve("model-" + size.name());
@@ -51,7 +68,7 @@ class TrainingThroughputBench {
             "--hidden", "" + size.hidden(), "--layers", "" + size.layers(), "--heads", "" + size.heads(),
             "--intermediate", "" + size.intermediate(), "--vocab", "8192", "--tokenizer-corpus", corpus.toString());
       }
-      for (String method : List.of("full", "lora")) {
+      for (String method : shapes.contains("text") ? List.of("full", "lora") : List.<String>of()) {
         String tag = size.name() + "-" + method;
         Path out = work.resolve("out-" + tag);
         ResumeAfterKillIT.deleteTree(out);
@@ -78,9 +95,47 @@ class TrainingThroughputBench {
                 + "transformers %5d MiB", tag, kTps, rTps, kTps / rTps, kRss / 1024, rRss / 1024));
         System.out.println("BENCH " + report.get(report.size() - 1));
       }
+      for (String method : shapes.contains("sft") ? List.of("full", "lora") : List.<String>of()) {
+        report.add(sft(work, python, script, model, size, method));
+        System.out.println("BENCH " + report.get(report.size() - 1));
+      }
     }
-    System.out.println("\nTraining throughput, 1 thread, rows of 256 tokens, batch 4 (goal: ratio >= 0.9)");
+    System.out.println("\nTraining throughput, 1 thread (goal: ratio >= 0.9); text: packed rows of 256 tokens, batch 4;"
+        + " sft: chat examples, answer-only loss, padded rows grouped by length, batch " + SFT_BATCH + ", one epoch");
     report.forEach(l -> System.out.println("  " + l));
+  }
+
+  /** One SFT epoch over the same chat examples on both sides; the report line. */
+  private static String sft(Path work, Path python, Path script, Path model, Size size, String method)
+      throws Exception {
+    String tag = size.name() + "-sft-" + method;
+    Path chat = chatExamples(work.resolve("bench-chat-" + size.sftExamples() + ".jsonl"), size.sftExamples());
+    Path out = work.resolve("out-" + tag);
+    ResumeAfterKillIT.deleteTree(out);
+    List<String> kamado = new ArrayList<>(List.of(java(), "-jar", TrainerJar.JAR.toString(), "train",
+        "--base-model", model.toString(), "--dataset", chat.toString(), "--format", "chat", "--output",
+        out.toString(), "--method", method, "--max-length", "1024", "--batch-size", "" + SFT_BATCH, "--no-packing",
+        "--group-by-length", "--epochs", "1", "--checkpoint-every", "0", "--log-every", "1000", "--lr", "2e-4",
+        "--lora-rank", "16", "--lora-alpha", "32", "--lora-dropout", "0.05"));
+    String kLog = run(work.resolve("kamado-" + tag + ".log"), kamado);
+    Matcher m = KAMADO_TPS.matcher(kLog);
+    assertThat(m.find()).as("throughput line in the Kamado log").isTrue();
+    double kTps = Double.parseDouble(m.group(1));
+    Matcher tokens = KAMADO_TOKENS.matcher(kLog);
+    assertThat(tokens.find()).as("token count in the Kamado log").isTrue();
+
+    List<String> ref = List.of(python.toString(), script.toString(), "--model", model.toString(), "--data",
+        chat.toString(), "--format", "chat", "--group-by-length", "--batch", "" + SFT_BATCH, "--steps",
+        "" + size.sftExamples() / SFT_BATCH, "--method", method, "--threads", "1", "--lr", "2e-4");
+    String rLog = run(work.resolve("reference-" + tag + ".log"), ref);
+    JsonNode r = JSON.readTree(rLog.lines().filter(l -> l.startsWith("{")).reduce((a, b) -> b).orElseThrow());
+    double rTps = r.get("tokens_per_second").asDouble();
+    // both sides trained on exactly the same examples (one epoch); a tokenisation difference would show here
+    assertThat(r.get("tokens").asLong()).as("tokens in one epoch, transformers vs Kamado")
+        .isEqualTo(Long.parseLong(tokens.group(1)));
+    return String.format(Locale.ROOT,
+        "%-13s kamado %8.1f tokens/s  transformers %8.1f tokens/s  ratio %.2fx  peak RSS kamado %5d MiB, "
+            + "transformers %5d MiB", tag, kTps, rTps, kTps / rTps, maxRss(kLog) / 1024, maxRss(rLog) / 1024);
   }
 
   private static String run(Path log, List<String> command) throws Exception {
@@ -118,6 +173,31 @@ class TrainingThroughputBench {
       p = p.getParent();
     }
     return p;
+  }
+
+  /**
+   * Triage-like chat examples: a system prompt, an inquiry of 1 to about 12 sentences (log-normal, so lengths are
+   * skewed as in real data) with a ticket number, and a JSON answer of a few fields, in English and Japanese.
+   */
+  static Path chatExamples(Path file, int count) throws Exception {
+    Random r = new Random(11);
+    String[] urgency = {"low", "normal", "high"};
+    String[] departments = {"it", "hr", "finance", "facilities"};
+    List<String> lines = new ArrayList<>();
+    for (int i = 0; i < count; i++) {
+      int sentences = (int) Math.max(1, Math.min(14, Math.round(Math.exp(1.1 + 0.6 * r.nextGaussian()))));
+      StringBuilder inquiry = new StringBuilder("Ticket ").append(10000 + r.nextInt(90000)).append(": ");
+      for (int s = 0; s < sentences; s++) {
+        inquiry.append(TestData.sentence(r)).append(' ');
+      }
+      String answer = "{\\\"department\\\": \\\"" + departments[r.nextInt(departments.length)]
+          + "\\\", \\\"urgency\\\": \\\"" + urgency[r.nextInt(urgency.length)]
+          + "\\\", \\\"summary\\\": \\\"" + TestData.sentence(r) + "\\\"}";
+      lines.add("{\"messages\":[{\"role\":\"system\",\"content\":\"Triage the inquiry as JSON.\"},"
+          + "{\"role\":\"user\",\"content\":\"" + inquiry.toString().trim() + "\"},"
+          + "{\"role\":\"assistant\",\"content\":\"" + answer + "\"}]}");
+    }
+    return Files.write(file, lines);
   }
 
   /** Documents of several thousand tokens, so that both sides cut full 256-token rows. */

@@ -62,6 +62,8 @@ public final class LlamaModel implements AutoCloseable {
 
   private static final Logger LOG = LoggerFactory.getLogger(LlamaModel.class);
   private static final float MASKED = -Float.MAX_VALUE;
+  /** Label value that the losses ignore (as torch's {@code ignore_index}). */
+  public static final long IGNORE_INDEX = -100;
 
   private final ModelConfig config;
   private final NDManager manager;
@@ -367,6 +369,65 @@ public final class LlamaModel implements AutoCloseable {
    * @throws IllegalArgumentException on bad shapes, token ids outside the vocabulary, or non-contiguous segments
    */
   public NDArray forward(NDArray inputIds, NDArray segmentIds, boolean training) {
+    NDArray h = rmsNorm(trunk(inputIds, segmentIds, training), finalNorm);
+    return lmHead.apply(h, false);
+  }
+
+  /**
+   * The training loss without the logits of unlabelled positions: the mean next-token cross-entropy over the
+   * positions whose label is not -100, equal (within float rounding) to
+   * {@code causalLmLoss(forward(inputIds, segmentIds, training), labels)}, but the final norm, the LM head and the
+   * log-softmax run only on those positions' hidden states ([N, H] gathered from [B, T, H]). In supervised
+   * fine-tuning, where only the answers carry labels, this skips most of the LM head; with every position labelled it
+   * costs one row gather more than {@code forward}. Same inputs and array lifetimes as {@link #forward}.
+   *
+   * @param labels [B, T] int64 (int32 accepted), the target of each position (already shifted), -100 = no loss
+   * @return a differentiable scalar, 0 when no position is labelled
+   * @throws IllegalArgumentException on bad shapes or token ids as {@link #forward}, or labels outside the vocabulary
+   */
+  public NDArray trainingLoss(NDArray inputIds, NDArray segmentIds, NDArray labels, boolean training) {
+    if (!labels.getShape().equals(inputIds.getShape())) {
+      throw new IllegalArgumentException("labels shape " + labels.getShape() + " differs from inputIds shape "
+          + inputIds.getShape());
+    }
+    long[] targets = labels.getDataType() == DataType.INT64 ? labels.toLongArray()
+        : labels.toType(DataType.INT64, false).toLongArray();
+    int counted = 0;
+    int vocab = config.vocabSize();
+    for (long t : targets) {
+      if (t != IGNORE_INDEX) {
+        if (t < 0 || t >= vocab) {
+          throw new IllegalArgumentException("label " + t + " is outside the vocabulary [0, " + vocab + ") and is not "
+              + IGNORE_INDEX);
+        }
+        counted++;
+      }
+    }
+    NDArray h = trunk(inputIds, segmentIds, training);
+    NDManager scope = inputIds.getManager();
+    long hidden = config.hiddenSize();
+    NDArray flat = h.reshape(targets.length, hidden);
+    if (counted == 0) {
+      // connected to the graph, so that backward works (and gives zero gradients) as with causalLmLoss
+      return NdTensors.times(flat.sum(), 0f);
+    }
+    long[] rows = new long[counted];
+    long[] picked = new long[counted];
+    for (int i = 0, n = 0; i < targets.length; i++) {
+      if (targets[i] != IGNORE_INDEX) {
+        rows[n] = i;
+        picked[n++] = targets[i];
+      }
+    }
+    NDArray selected = counted == targets.length ? flat : flat.get(new NDIndex("{}", scope.create(rows)));
+    NDArray logits = lmHead.apply(rmsNorm(selected, finalNorm), false);
+    NDArray logProbs = logits.logSoftmax(1).gather(scope.create(picked, new Shape(counted, 1)), 1);
+    // NdTensors.times, not div(Number): the scalar must outlive the backward pass
+    return NdTensors.times(logProbs.sum(), -1f / counted);
+  }
+
+  /** The decoder stack up to (not including) the final norm: hidden states [B, T, H]. */
+  private NDArray trunk(NDArray inputIds, NDArray segmentIds, boolean training) {
     NDManager scope = inputIds.getManager();
     Shape shape = inputIds.getShape();
     if (shape.dimension() != 2) {
@@ -398,8 +459,7 @@ public final class LlamaModel implements AutoCloseable {
     for (DecoderLayer layer : layers) {
       h = trainingLayer(layer, h, rotary, mask, batch, time, training);
     }
-    h = rmsNorm(h, finalNorm);
-    return lmHead.apply(h, false);
+    return h;
   }
 
   private NDArray trainingLayer(DecoderLayer layer, NDArray h, NDArray[] rotary, NDArray mask, int batch, int time,

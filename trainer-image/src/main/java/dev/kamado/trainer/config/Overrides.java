@@ -20,6 +20,7 @@ public record Overrides(
     Integer maxSequenceLength,
     InvalidExamplePolicy invalidExamples,
     Boolean packing,
+    Boolean groupByLength,
     TrainingMethod method,
     Integer loraRank,
     Integer loraAlpha,
@@ -46,7 +47,7 @@ public record Overrides(
 
   /** No overrides. */
   public static Overrides none() {
-    return new Overrides(null, null, null, null, null, null, null, null, null, null, null, null, null, null, null,
+    return new Overrides(null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null,
         null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null);
   }
 }

@@ -25,6 +25,8 @@ import java.util.List;
  * @param maxSequenceLength longest example in tokens
  * @param invalidExamples what to do with unusable lines
  * @param packing several examples per row (segment-aware attention) instead of one padded example per row
+ * @param groupByLength without packing, micro-batches of examples of similar length (less padding; see
+ *     {@link dev.kamado.trainer.data.DataPlan})
  * @param method full or lora
  * @param lora LoRA settings, with method lora
  * @param hyper optimisation settings
@@ -49,6 +51,7 @@ public record RunSettings(
     int maxSequenceLength,
     InvalidExamplePolicy invalidExamples,
     boolean packing,
+    boolean groupByLength,
     TrainingMethod method,
     Lora lora,
     Hyper hyper,

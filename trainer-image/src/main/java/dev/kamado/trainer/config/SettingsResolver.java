@@ -77,6 +77,7 @@ public final class SettingsResolver {
     InvalidExamplePolicy policy = first(flags.invalidExamples(), ds == null ? null : ds.invalidExamples(),
         InvalidExamplePolicy.FAIL);
     boolean packing = first(flags.packing(), null, format == DatasetFormat.TEXT);
+    boolean groupByLength = first(flags.groupByLength(), null, true);
 
     TrainingMethod method = first(flags.method(), file == null ? null : file.method(), TrainingMethod.LORA);
     RunSettings.Lora loraSettings = null;
@@ -118,8 +119,8 @@ public final class SettingsResolver {
         file != null && file.baseModel() != null && flags.baseModel() == null ? file.baseModel().digest() : null,
         dataset,
         ds != null && ds.uri() != null && flags.dataset() == null ? ds.uri() : dataset.toUri().toString(),
-        format, eval, eval != null ? 0.0 : evalFraction, maxLen, policy, packing, method, loraSettings, hyper,
-        checkpointDir, every, keep, output,
+        format, eval, eval != null ? 0.0 : evalFraction, maxLen, policy, packing, groupByLength, method, loraSettings,
+        hyper, checkpointDir, every, keep, output,
         file != null && file.output() != null && file.output().uri() != null && flags.output() == null
             ? file.output().uri() : output.toUri().toString(),
         logEvery);

@@ -47,6 +47,7 @@ class ConfigFilesTest {
     assertThat(s.maxSequenceLength()).isEqualTo(512);
     assertThat(s.invalidExamples()).isEqualTo(InvalidExamplePolicy.SKIP);
     assertThat(s.packing()).isFalse();
+    assertThat(s.groupByLength()).isTrue();
     assertThat(s.method()).isEqualTo(TrainingMethod.LORA);
     assertThat(s.lora()).isEqualTo(new RunSettings.Lora(8, 16, 0.0, java.util.List.of("q_proj", "v_proj"), true));
     assertThat(s.hyper()).isEqualTo(new RunSettings.Hyper(2, 0, 4, 2, 0.001, 0.01, 5, 0.03,
