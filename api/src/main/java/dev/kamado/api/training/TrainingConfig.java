@@ -55,7 +55,9 @@ public record TrainingConfig(
       String evalPath,
       Double evalFraction,
       Integer maxSequenceLength,
-      InvalidExamplePolicy invalidExamples) {}
+      InvalidExamplePolicy invalidExamples,
+      Boolean packing,
+      Boolean groupByLength) {}
 
   /** Checkpoints: written under {@code path} every {@code everySteps} steps, the newest {@code keep} kept. */
   public record CheckpointConfig(String path, long everySteps, int keep) {}

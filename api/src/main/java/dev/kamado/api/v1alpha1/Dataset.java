@@ -52,6 +52,14 @@ public class Dataset {
           + "run (default) or skip it and report it.")
   private InvalidExamplePolicy invalidExamples;
 
+  @JsonPropertyDescription("Several examples per row, up to maxSequenceLength, with attention kept inside each example "
+      + "(default: true for text, false for chat and completion, which are padded).")
+  private Boolean packing;
+
+  @JsonPropertyDescription("Without packing, micro-batches of examples of similar length, so that less padding is "
+      + "computed (default true; as Hugging Face's group_by_length).")
+  private Boolean groupByLength;
+
   public String getUri() {
     return uri;
   }
@@ -98,5 +106,21 @@ public class Dataset {
 
   public void setInvalidExamples(InvalidExamplePolicy invalidExamples) {
     this.invalidExamples = invalidExamples;
+  }
+
+  public Boolean getPacking() {
+    return packing;
+  }
+
+  public void setPacking(Boolean packing) {
+    this.packing = packing;
+  }
+
+  public Boolean getGroupByLength() {
+    return groupByLength;
+  }
+
+  public void setGroupByLength(Boolean groupByLength) {
+    this.groupByLength = groupByLength;
   }
 }

@@ -97,7 +97,8 @@ public final class TrainingJobResources {
         new TrainingConfig.DatasetConfig(
             data.uri(), data.mountedPath(), ds.getFormat(),
             eval == null ? null : eval.uri(), eval == null ? null : eval.mountedPath(),
-            ds.getEvalFraction(), ds.getMaxSequenceLength(), ds.getInvalidExamples()),
+            ds.getEvalFraction(), ds.getMaxSequenceLength(), ds.getInvalidExamples(),
+            ds.getPacking(), ds.getGroupByLength()),
         spec.getTeacher(),
         spec.getMethod().getType(),
         spec.getMethod().getLora(),

@@ -76,8 +76,8 @@ public final class SettingsResolver {
     check(maxLen >= 2, "dataset.maxSequenceLength", "must be at least 2", maxLen);
     InvalidExamplePolicy policy = first(flags.invalidExamples(), ds == null ? null : ds.invalidExamples(),
         InvalidExamplePolicy.FAIL);
-    boolean packing = first(flags.packing(), null, format == DatasetFormat.TEXT);
-    boolean groupByLength = first(flags.groupByLength(), null, true);
+    boolean packing = first(flags.packing(), ds == null ? null : ds.packing(), format == DatasetFormat.TEXT);
+    boolean groupByLength = first(flags.groupByLength(), ds == null ? null : ds.groupByLength(), true);
 
     TrainingMethod method = first(flags.method(), file == null ? null : file.method(), TrainingMethod.LORA);
     RunSettings.Lora loraSettings = null;

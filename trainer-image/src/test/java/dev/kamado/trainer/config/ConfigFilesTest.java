@@ -76,6 +76,27 @@ class ConfigFilesTest {
   }
 
   @Test
+  void packingAndLengthGroupingComeFromTheDatasetSectionAndFlagsWin() {
+    var c = ConfigFiles.parse("""
+        baseModel: {path: /m}
+        dataset: {path: /d.jsonl, format: chat, packing: true, groupByLength: false}
+        output: {path: /o}
+        method: full
+        """, "t.yaml", true);
+    RunSettings s = SettingsResolver.resolve(c, Overrides.none());
+    assertThat(s.packing()).isTrue();
+    assertThat(s.groupByLength()).isFalse();
+    var defaults = SettingsResolver.resolve(ConfigFiles.parse("""
+        baseModel: {path: /m}
+        dataset: {path: /d.jsonl, format: chat}
+        output: {path: /o}
+        method: full
+        """, "t.yaml", true), Overrides.none());
+    assertThat(defaults.packing()).isFalse();
+    assertThat(defaults.groupByLength()).isTrue();
+  }
+
+  @Test
   void errorsNameTheFieldAndTheReason() {
     assertThatThrownBy(() -> ConfigFiles.parse("{\"hyperParameters\":{\"learningrate\":1}}", "training.json", false))
         .isInstanceOf(InvalidInputException.class)
