@@ -63,6 +63,11 @@ public final class OperatorProcess implements AutoCloseable {
     return port;
   }
 
+  /** The operator's process id. */
+  public long pid() {
+    return process.pid();
+  }
+
   Process process() {
     return process;
   }

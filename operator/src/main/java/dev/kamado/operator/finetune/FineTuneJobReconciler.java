@@ -101,12 +101,17 @@ public class FineTuneJobReconciler implements Reconciler<FineTuneJob> {
     BaseModelResolution base = BaseModelResolution.resolve(ftj.getSpec().getBaseModel(), referenced);
 
     Job job = context.getSecondaryResource(Job.class).orElse(null);
+    ConfigMap progress = context.getSecondaryResource(ConfigMap.class).orElse(null);
     if (!TrainingStatus.isTerminal(ftj.getStatus().getPhase()) && base instanceof BaseModelResolution.Resolved resolved) {
       job = ensureJob(client, ftj, resolved.model(), job, userSuspended, queued);
+      if (job != null && progress == null) {
+        // The Job is created before the trainer's progress channel (see ensureJob); a restart between the two, or a
+        // deleted ConfigMap, leaves a Job without it.
+        progress = ensureProgressChannel(client, ftj);
+      }
     }
     Job trainingJob = job;
     List<Pod> pods = new ArrayList<>(context.getSecondaryResources(Pod.class));
-    ConfigMap progress = context.getSecondaryResource(ConfigMap.class).orElse(null);
 
     var transition = TrainingStatus.update(ftj,
         new ObservedTraining(base, job, pods, progress, userSuspended, queued, clock.instant()));
@@ -129,7 +134,7 @@ public class FineTuneJobReconciler implements Reconciler<FineTuneJob> {
     }
     TrainingConfig training = TrainingJobResources.trainingConfig(ftj, base);
     String json = TrainingJobResources.toJson(training);
-    Job desired = TrainingJobResources.job(ftj, base, config, userSuspended || queued);
+    Job desired = TrainingJobResources.job(ftj, base, config, userSuspended || queued, json);
     String hash = TrainingJobResources.configHash(json, desired);
     desired.getMetadata().setAnnotations(Map.of(TrainerContract.CONFIG_HASH_ANNOTATION, hash));
 
@@ -148,15 +153,15 @@ public class FineTuneJobReconciler implements Reconciler<FineTuneJob> {
     if (queued && userSuspended) {
       return null;
     }
-    if (!stillExists(client, ftj)) {
-      // The informer's copy can outlive a deleted FineTuneJob for a moment; the garbage collector deleting its Job
-      // then triggers a reconcile that must not create the Job again.
+    if (ftj.getStatus().getJobName() != null && !stillExists(client, ftj)) {
+      // This FineTuneJob had a Job, which is gone. The informer's copy can outlive a deleted FineTuneJob for a
+      // moment; the garbage collector deleting its Job then triggers a reconcile that must not create the Job again.
+      // (A first Job needs no such read: should its FineTuneJob be gone already, the garbage collector removes it.)
       return null;
     }
+    // The service account first: the pod's admission needs it. Then the Job, which is what the user waits for; the
+    // progress channel after it (the trainer needs that only once it runs, and tolerates a missed report).
     createIfAbsent(client, TrainingJobResources.serviceAccount(ftj));
-    createIfAbsent(client, TrainingJobResources.progressRole(ftj));
-    createIfAbsent(client, TrainingJobResources.progressRoleBinding(ftj));
-    recentlyCreated(progressEvents, createIfAbsent(client, TrainingJobResources.progressConfigMap(ftj)));
     Job created = recentlyCreated(jobEvents, createIfAbsent(client, desired));
     events.record(client, ftj, "Normal", "JobCreated", "created Job " + created.getMetadata().getName()
         + (queued ? " in Kueue queue " + ftj.getSpec().getScheduling().getQueueName() : "")
@@ -164,7 +169,17 @@ public class FineTuneJobReconciler implements Reconciler<FineTuneJob> {
     return created;
   }
 
-  /** One read before the writes that create a Job: is this FineTuneJob (same uid) still there? */
+  /**
+   * The Role and RoleBinding that let this job's trainer (and only it) write its progress ConfigMap, then the
+   * ConfigMap itself, created last so that its presence in the informer cache means all three exist.
+   */
+  private ConfigMap ensureProgressChannel(KubernetesClient client, FineTuneJob ftj) {
+    createIfAbsent(client, TrainingJobResources.progressRole(ftj));
+    createIfAbsent(client, TrainingJobResources.progressRoleBinding(ftj));
+    return recentlyCreated(progressEvents, createIfAbsent(client, TrainingJobResources.progressConfigMap(ftj)));
+  }
+
+  /** One read before re-creating a Job: is this FineTuneJob (same uid) still there? */
   private static boolean stillExists(KubernetesClient client, FineTuneJob ftj) {
     FineTuneJob live = client.resources(FineTuneJob.class).inNamespace(ftj.getMetadata().getNamespace())
         .withName(ftj.getMetadata().getName()).get();

@@ -19,25 +19,33 @@ import dev.kamado.operator.model.ContainerResources;
 import dev.kamado.operator.model.KamadoLabels;
 import dev.kamado.operator.model.Owners;
 import dev.kamado.operator.model.StorageUri;
+import io.fabric8.kubernetes.api.model.Capabilities;
+import io.fabric8.kubernetes.api.model.DownwardAPIVolumeFile;
+import io.fabric8.kubernetes.api.model.DownwardAPIVolumeSource;
+import io.fabric8.kubernetes.api.model.EmptyDirVolumeSource;
+import io.fabric8.kubernetes.api.model.EnvVarSource;
+import io.fabric8.kubernetes.api.model.ObjectFieldSelector;
+import io.fabric8.kubernetes.api.model.PersistentVolumeClaimVolumeSource;
+import io.fabric8.kubernetes.api.model.PodSpec;
+import io.fabric8.kubernetes.api.model.PodTemplateSpec;
+import io.fabric8.kubernetes.api.model.SecurityContext;
+import io.fabric8.kubernetes.api.model.batch.v1.JobSpec;
+import io.fabric8.kubernetes.api.model.batch.v1.PodFailurePolicy;
+import io.fabric8.kubernetes.api.model.batch.v1.PodFailurePolicyOnExitCodesRequirement;
+import io.fabric8.kubernetes.api.model.batch.v1.PodFailurePolicyOnPodConditionsPattern;
+import io.fabric8.kubernetes.api.model.batch.v1.PodFailurePolicyRule;
 import io.fabric8.kubernetes.api.model.ConfigMap;
 import io.fabric8.kubernetes.api.model.ConfigMapBuilder;
 import io.fabric8.kubernetes.api.model.Container;
-import io.fabric8.kubernetes.api.model.ContainerBuilder;
 import io.fabric8.kubernetes.api.model.EnvVar;
-import io.fabric8.kubernetes.api.model.EnvVarBuilder;
 import io.fabric8.kubernetes.api.model.ObjectMeta;
-import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
 import io.fabric8.kubernetes.api.model.OwnerReference;
 import io.fabric8.kubernetes.api.model.Quantity;
 import io.fabric8.kubernetes.api.model.ServiceAccount;
 import io.fabric8.kubernetes.api.model.ServiceAccountBuilder;
 import io.fabric8.kubernetes.api.model.Volume;
-import io.fabric8.kubernetes.api.model.VolumeBuilder;
 import io.fabric8.kubernetes.api.model.VolumeMount;
-import io.fabric8.kubernetes.api.model.VolumeMountBuilder;
 import io.fabric8.kubernetes.api.model.batch.v1.Job;
-import io.fabric8.kubernetes.api.model.batch.v1.JobBuilder;
-import io.fabric8.kubernetes.api.model.batch.v1.PodFailurePolicyRuleBuilder;
 import io.fabric8.kubernetes.api.model.rbac.PolicyRuleBuilder;
 import io.fabric8.kubernetes.api.model.rbac.Role;
 import io.fabric8.kubernetes.api.model.rbac.RoleBinding;
@@ -172,6 +180,16 @@ public final class TrainingJobResources {
    * FineTuneJob, or when a Kueue queue is named (Kueue un-suspends it on admission).
    */
   public static Job job(FineTuneJob job, ResolvedBaseModel base, OperatorConfig config, boolean suspend) {
+    return job(job, base, config, suspend, toJson(trainingConfig(job, base)));
+  }
+
+  /**
+   * The batch/v1 Job, given the training configuration already serialised by {@link #toJson}. Built with the model
+   * classes' setters rather than the nested fluent builders, which copy the whole subtree at every {@code endX()}:
+   * the same object for a fraction of the CPU (building it was about a sixth of the operator's CPU per FineTuneJob).
+   */
+  public static Job job(FineTuneJob job, ResolvedBaseModel base, OperatorConfig config, boolean suspend,
+      String configJson) {
     FineTuneJobSpec spec = job.getSpec();
     String name = jobName(job);
     ComputeResources res = spec.getResources() == null ? new ComputeResources() : spec.getResources();
@@ -192,7 +210,7 @@ public final class TrainingJobResources {
     if (podMeta.getAnnotations() != null) {
       podAnnotations.putAll(podMeta.getAnnotations());
     }
-    podAnnotations.put(TrainerContract.CONFIG_ANNOTATION, toJson(trainingConfig(job, base)));
+    podAnnotations.put(TrainerContract.CONFIG_ANNOTATION, configJson);
 
     Volumes volumes = new Volumes();
     volumes.claim(StorageUri.parse(base.uri()), false);
@@ -204,92 +222,117 @@ public final class TrainingJobResources {
 
     List<Volume> podVolumes = new ArrayList<>();
     List<VolumeMount> mounts = new ArrayList<>();
-    podVolumes.add(new VolumeBuilder().withName("config").withNewDownwardAPI()
-        .addNewItem().withPath(CONFIG_KEY).withNewFieldRef()
-        .withFieldPath("metadata.annotations['" + TrainerContract.CONFIG_ANNOTATION + "']").endFieldRef().endItem()
-        .endDownwardAPI().build());
-    mounts.add(new VolumeMountBuilder().withName("config").withMountPath(CONFIG_DIR).withReadOnly(true).build());
-    podVolumes.add(new VolumeBuilder().withName("dshm").withNewEmptyDir().withMedium("Memory")
-        .withSizeLimit(sharedMemory(res)).endEmptyDir().build());
-    mounts.add(new VolumeMountBuilder().withName("dshm").withMountPath("/dev/shm").build());
-    podVolumes.add(new VolumeBuilder().withName("tmp").withNewEmptyDir().withSizeLimit(new Quantity("4Gi"))
-        .endEmptyDir().build());
-    mounts.add(new VolumeMountBuilder().withName("tmp").withMountPath("/tmp").build());
+    Volume configVolume = new Volume();
+    configVolume.setName("config");
+    configVolume.setDownwardAPI(new DownwardAPIVolumeSource(null, List.of(new DownwardAPIVolumeFile(
+        new ObjectFieldSelector(null, "metadata.annotations['" + TrainerContract.CONFIG_ANNOTATION + "']"),
+        null, CONFIG_KEY, null))));
+    podVolumes.add(configVolume);
+    mounts.add(mount("config", CONFIG_DIR, true));
+    Volume shm = new Volume();
+    shm.setName("dshm");
+    shm.setEmptyDir(new EmptyDirVolumeSource("Memory", sharedMemory(res)));
+    podVolumes.add(shm);
+    mounts.add(mount("dshm", "/dev/shm", null));
+    Volume tmp = new Volume();
+    tmp.setName("tmp");
+    tmp.setEmptyDir(new EmptyDirVolumeSource(null, new Quantity("4Gi")));
+    podVolumes.add(tmp);
+    mounts.add(mount("tmp", "/tmp", null));
     volumes.claims.forEach((claim, writable) -> {
       String volume = "pvc-" + claim;
-      podVolumes.add(new VolumeBuilder().withName(volume).withNewPersistentVolumeClaim(claim, !writable).build());
-      mounts.add(new VolumeMountBuilder().withName(volume).withMountPath(TrainerContract.VOLUMES_DIR + "/" + claim)
-          .withReadOnly(!writable).build());
+      Volume pvc = new Volume();
+      pvc.setName(volume);
+      pvc.setPersistentVolumeClaim(new PersistentVolumeClaimVolumeSource(claim, !writable));
+      podVolumes.add(pvc);
+      mounts.add(mount(volume, TrainerContract.VOLUMES_DIR + "/" + claim, !writable));
     });
 
+    SecurityContext hardened = new SecurityContext();
+    hardened.setRunAsNonRoot(true);
+    hardened.setAllowPrivilegeEscalation(false);
+    hardened.setReadOnlyRootFilesystem(true);
+    Capabilities capabilities = new Capabilities();
+    capabilities.setDrop(new ArrayList<>(List.of("ALL")));
+    hardened.setCapabilities(capabilities);
 
-    Container trainer = new ContainerBuilder()
-        .withName(CONTAINER)
-        .withImage(spec.getImage() != null ? spec.getImage() : config.trainerImage())
-        .withArgs("--config", CONFIG_DIR + "/" + CONFIG_KEY)
-        .withEnv(env(job))
-        .withResources(ContainerResources.of(res))
-        .withVolumeMounts(mounts)
-        .withTerminationMessagePath(TrainerContract.TERMINATION_LOG)
-        .withTerminationMessagePolicy("FallbackToLogsOnError")
-        .withNewSecurityContext()
-        .withRunAsNonRoot(true)
-        .withAllowPrivilegeEscalation(false)
-        .withReadOnlyRootFilesystem(true)
-        .withNewCapabilities().withDrop("ALL").endCapabilities()
-        .endSecurityContext()
-        .build();
+    Container trainer = new Container();
+    trainer.setName(CONTAINER);
+    trainer.setImage(spec.getImage() != null ? spec.getImage() : config.trainerImage());
+    trainer.setArgs(new ArrayList<>(List.of("--config", CONFIG_DIR + "/" + CONFIG_KEY)));
+    trainer.setEnv(env(job));
+    trainer.setResources(ContainerResources.of(res));
+    trainer.setVolumeMounts(mounts);
+    trainer.setTerminationMessagePath(TrainerContract.TERMINATION_LOG);
+    trainer.setTerminationMessagePolicy("FallbackToLogsOnError");
+    trainer.setSecurityContext(hardened);
 
-    return new JobBuilder()
-        .withMetadata(meta(job, name, "training", Map.of()))
-        .editMetadata().withLabels(jobLabels).endMetadata()
-        .withNewSpec()
-        .withSuspend(suspend)
-        .withBackoffLimit(spec.getBackoffLimit() == null ? 3 : spec.getBackoffLimit())
-        .withActiveDeadlineSeconds(spec.getActiveDeadlineSeconds())
-        .withCompletions(1)
-        .withParallelism(1)
-        .withNewPodFailurePolicy()
-        .withRules(
-            // Unusable input never gets better by retrying: fail the job at once.
-            new PodFailurePolicyRuleBuilder().withAction("FailJob")
-                .withNewOnExitCodes().withContainerName(CONTAINER).withOperator("In")
-                .withValues(TrainerContract.EXIT_INVALID_INPUT).endOnExitCodes().build(),
-            // Preemption, node drain, eviction: not the trainer's fault, so not counted against backoffLimit.
-            new PodFailurePolicyRuleBuilder().withAction("Ignore")
-                .addNewOnPodCondition().withType("DisruptionTarget").withStatus("True").endOnPodCondition()
-                .build())
-        .endPodFailurePolicy()
-        .withNewTemplate()
-        .withNewMetadata().withLabels(podLabels).withAnnotations(podAnnotations).endMetadata()
-        .withNewSpec()
-        .withRestartPolicy("Never")
-        .withServiceAccountName(serviceAccountName(job))
-        .withAutomountServiceAccountToken(true)
-        .withEnableServiceLinks(false)
-        .withNodeSelector(scheduling.getNodeSelector())
-        .withTolerations(scheduling.getTolerations())
-        .withAffinity(scheduling.getAffinity())
-        .withPriorityClassName(scheduling.getPriorityClassName())
-        .withSecurityContext(ContainerResources.nonRootPod(TRAINER_UID))
-        .withContainers(trainer)
-        .withVolumes(podVolumes)
-        .endSpec()
-        .endTemplate()
-        .endSpec()
-        .build();
+    PodSpec pod = new PodSpec();
+    pod.setRestartPolicy("Never");
+    pod.setServiceAccountName(serviceAccountName(job));
+    pod.setAutomountServiceAccountToken(true);
+    pod.setEnableServiceLinks(false);
+    pod.setNodeSelector(scheduling.getNodeSelector());
+    pod.setTolerations(scheduling.getTolerations());
+    pod.setAffinity(scheduling.getAffinity());
+    pod.setPriorityClassName(scheduling.getPriorityClassName());
+    pod.setSecurityContext(ContainerResources.nonRootPod(TRAINER_UID));
+    pod.setContainers(new ArrayList<>(List.of(trainer)));
+    pod.setVolumes(podVolumes);
+
+    ObjectMeta templateMeta = new ObjectMeta();
+    templateMeta.setLabels(podLabels);
+    templateMeta.setAnnotations(podAnnotations);
+
+    // Unusable input never gets better by retrying: fail the job at once.
+    PodFailurePolicyRule failOnInvalidInput = new PodFailurePolicyRule();
+    failOnInvalidInput.setAction("FailJob");
+    failOnInvalidInput.setOnExitCodes(new PodFailurePolicyOnExitCodesRequirement(CONTAINER, "In",
+        new ArrayList<>(List.of(TrainerContract.EXIT_INVALID_INPUT))));
+    // Preemption, node drain, eviction: not the trainer's fault, so not counted against backoffLimit.
+    PodFailurePolicyRule ignoreDisruption = new PodFailurePolicyRule();
+    ignoreDisruption.setAction("Ignore");
+    ignoreDisruption.setOnPodConditions(new ArrayList<>(List.of(
+        new PodFailurePolicyOnPodConditionsPattern("True", "DisruptionTarget"))));
+
+    JobSpec jobSpec = new JobSpec();
+    jobSpec.setSuspend(suspend);
+    jobSpec.setBackoffLimit(spec.getBackoffLimit() == null ? 3 : spec.getBackoffLimit());
+    jobSpec.setActiveDeadlineSeconds(spec.getActiveDeadlineSeconds());
+    jobSpec.setCompletions(1);
+    jobSpec.setParallelism(1);
+    jobSpec.setPodFailurePolicy(new PodFailurePolicy(new ArrayList<>(List.of(failOnInvalidInput, ignoreDisruption))));
+    jobSpec.setTemplate(new PodTemplateSpec(templateMeta, pod));
+
+    ObjectMeta jobMeta = meta(job, name, "training", Map.of());
+    jobMeta.setLabels(jobLabels);
+    Job result = new Job();
+    result.setMetadata(jobMeta);
+    result.setSpec(jobSpec);
+    return result;
+  }
+
+  private static VolumeMount mount(String volume, String path, Boolean readOnly) {
+    VolumeMount mount = new VolumeMount();
+    mount.setName(volume);
+    mount.setMountPath(path);
+    mount.setReadOnly(readOnly);
+    return mount;
   }
 
   private static List<EnvVar> env(FineTuneJob job) {
-    return List.of(
-        new EnvVarBuilder().withName(TrainerContract.ENV_CONFIG).withValue(CONFIG_DIR + "/" + CONFIG_KEY).build(),
-        new EnvVarBuilder().withName(TrainerContract.ENV_PROGRESS_CONFIGMAP).withValue(progressConfigMapName(job))
-            .build(),
-        new EnvVarBuilder().withName(TrainerContract.ENV_NAMESPACE).withNewValueFrom().withNewFieldRef()
-            .withFieldPath("metadata.namespace").endFieldRef().endValueFrom().build(),
-        new EnvVarBuilder().withName(TrainerContract.ENV_POD_NAME).withNewValueFrom().withNewFieldRef()
-            .withFieldPath("metadata.name").endFieldRef().endValueFrom().build(),
-        new EnvVarBuilder().withName("HOME").withValue("/tmp").build());
+    return new ArrayList<>(List.of(
+        new EnvVar(TrainerContract.ENV_CONFIG, CONFIG_DIR + "/" + CONFIG_KEY, null),
+        new EnvVar(TrainerContract.ENV_PROGRESS_CONFIGMAP, progressConfigMapName(job), null),
+        new EnvVar(TrainerContract.ENV_NAMESPACE, null, fieldRef("metadata.namespace")),
+        new EnvVar(TrainerContract.ENV_POD_NAME, null, fieldRef("metadata.name")),
+        new EnvVar("HOME", "/tmp", null)));
+  }
+
+  private static EnvVarSource fieldRef(String path) {
+    EnvVarSource source = new EnvVarSource();
+    source.setFieldRef(new ObjectFieldSelector(null, path));
+    return source;
   }
 
   /** /dev/shm: as asked, else half the memory, else 1Gi. */
@@ -305,13 +348,13 @@ public final class TrainingJobResources {
   }
 
   private static ObjectMeta meta(FineTuneJob job, String name, String component, Map<String, String> annotations) {
-    return new ObjectMetaBuilder()
-        .withName(name)
-        .withNamespace(job.getMetadata().getNamespace())
-        .withLabels(KamadoLabels.forFineTuneJob(job.getMetadata().getName(), component))
-        .withAnnotations(annotations.isEmpty() ? null : new LinkedHashMap<>(annotations))
-        .withOwnerReferences(owner(job))
-        .build();
+    ObjectMeta meta = new ObjectMeta();
+    meta.setName(name);
+    meta.setNamespace(job.getMetadata().getNamespace());
+    meta.setLabels(KamadoLabels.forFineTuneJob(job.getMetadata().getName(), component));
+    meta.setAnnotations(annotations.isEmpty() ? null : new LinkedHashMap<>(annotations));
+    meta.setOwnerReferences(new ArrayList<>(List.of(owner(job))));
+    return meta;
   }
 
   static OwnerReference owner(FineTuneJob job) {

@@ -285,6 +285,47 @@ class FineTuneJobE2E {
         .isEqualTo(before.getStatus().getConditions().stream().map(Condition::getLastTransitionTime).toList());
   }
 
+  @Test
+  void aJobLeftWithoutItsProgressChannelGetsItBackAfterARestart() throws Exception {
+    // The operator creates the Job before the trainer's progress channel; stopping it between the two is what
+    // removing the channel while it is stopped amounts to.
+    FineTuneJob ftj = create(job("orphan", 1, Map.of("kamado.dev/kwok-run-seconds", "3600")));
+    await("Running", ftj, j -> j.getStatus().getPhase() == FineTuneJobPhase.Running);
+    operator.close();
+    admin.configMaps().inNamespace(namespace).withName("orphan-progress").delete();
+    admin.rbac().roleBindings().inNamespace(namespace).withName("orphan-trainer").delete();
+    admin.rbac().roles().inNamespace(namespace).withName("orphan-trainer").delete();
+    awaitGone(() -> admin.configMaps().inNamespace(namespace).withName("orphan-progress").get());
+    operator = startOperator();
+
+    awaitPresent(() -> admin.configMaps().inNamespace(namespace).withName("orphan-progress").get());
+    assertThat(admin.rbac().roles().inNamespace(namespace).withName("orphan-trainer").get()).isNotNull();
+    assertThat(admin.rbac().roleBindings().inNamespace(namespace).withName("orphan-trainer").get()).isNotNull();
+    String report = "{\"data\":{\"progress.json\":" + JSON.writeValueAsString("""
+        {"step": 10, "totalSteps": 100, "epoch": 0.1, "loss": 2.5, "time": "2026-11-28T10:00:00Z"}
+        """) + "}}";
+    try (KubernetesClient trainer = trainerClient("orphan")) {
+      // The API server's authorizer learns of the re-created RoleBinding through its own watch: allow it a moment.
+      long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+      while (true) {
+        try {
+          trainer.configMaps().inNamespace(namespace).withName("orphan-progress")
+              .patch(PatchContext.of(PatchType.JSON_MERGE), report);
+          break;
+        } catch (KubernetesClientException e) {
+          if (e.getCode() != 403 || System.nanoTime() > deadline) {
+            throw e;
+          }
+          sleep(200);
+        }
+      }
+    }
+    await("progress", ftj, j -> j.getStatus().getProgress() != null
+        && Integer.valueOf(10).equals(j.getStatus().getProgress().getPercent()));
+    assertThat(admin.batch().v1().jobs().inNamespace(namespace).list().getItems())
+        .extracting(j -> j.getMetadata().getName()).containsExactly("orphan");
+  }
+
   // ---------------------------------------------------------------------------------------------------- helpers
 
   private FineTuneJob job(String name, int gpus, Map<String, String> podAnnotations) {
@@ -343,6 +384,17 @@ class FineTuneJobE2E {
       }
     }
     return get(name);
+  }
+
+  /** Waits until the object exists. */
+  private static void awaitPresent(java.util.function.Supplier<?> lookup) {
+    long deadline = System.nanoTime() + WAIT.toNanos();
+    while (lookup.get() == null) {
+      if (System.nanoTime() > deadline) {
+        throw new AssertionError("still absent after " + WAIT);
+      }
+      sleep(200);
+    }
   }
 
   /** Waits until the object is deleted (the garbage collector works asynchronously). */

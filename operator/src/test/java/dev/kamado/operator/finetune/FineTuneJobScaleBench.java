@@ -3,8 +3,10 @@ package dev.kamado.operator.finetune;
 import dev.kamado.api.v1alpha1.FineTuneJob;
 import dev.kamado.operator.Fixtures;
 import dev.kamado.operator.OperatorProcess;
+import dev.kamado.operator.model.KamadoLabels;
 import dev.kamado.testing.ControlPlane;
 import dev.kamado.testing.WithKwokCluster;
+import io.fabric8.kubernetes.api.model.ConfigMap;
 import io.fabric8.kubernetes.api.model.batch.v1.Job;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.Watcher;
@@ -12,6 +14,7 @@ import io.fabric8.kubernetes.client.WatcherException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
@@ -34,6 +37,7 @@ import org.junit.jupiter.api.TestMethodOrder;
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class FineTuneJobScaleBench {
   private static final int JOBS = Integer.getInteger("kamado.bench.jobs", 500);
+  private static final int WARM_UP = Integer.getInteger("kamado.bench.warmup", 300);
   private static final String RECONCILES = "kamado_operator_reconciliations_started_total";
   private static final String FINETUNEJOB = "controller=\"finetunejob\"";
 
@@ -61,6 +65,12 @@ class FineTuneJobScaleBench {
     Map<String, Long> created = new ConcurrentHashMap<>();
     Map<String, Long> jobSeen = new ConcurrentHashMap<>();
     CountDownLatch allJobs = new CountDownLatch(JOBS);
+    // The operator's work for a FineTuneJob ends with its first status and its progress ConfigMap (it writes them after
+    // the Job): CPU and writes are read once every FineTuneJob has both, so that they cover all of that work.
+    Map<String, Boolean> withPhase = new ConcurrentHashMap<>();
+    Map<String, Boolean> withProgress = new ConcurrentHashMap<>();
+    CountDownLatch allPhases = new CountDownLatch(JOBS);
+    CountDownLatch allProgress = new CountDownLatch(JOBS);
 
     // The operator runs with its defaults, as the chart installs it; -Dkamado.bench.threads=N overrides the
     // reconcile threads.
@@ -68,6 +78,7 @@ class FineTuneJobScaleBench {
     if (System.getProperty("kamado.bench.threads") != null) {
       args.addAll(List.of("--reconcile-threads", System.getProperty("kamado.bench.threads")));
     }
+    warmUpClient(admin, cluster.createNamespace("scale-warm-up"), suspended);
     try (OperatorProcess operator = OperatorProcess.start(cluster.kubeconfig(), logs.resolve("operator.log"),
             args.toArray(String[]::new));
         var watch = admin.batch().v1().jobs().inNamespace(namespace).watch(new Watcher<Job>() {
@@ -80,33 +91,50 @@ class FineTuneJobScaleBench {
 
           @Override
           public void onClose(WatcherException cause) {}
-        })) {
+        });
+        var phases = admin.resources(FineTuneJob.class).inNamespace(namespace).watch(new Watcher<FineTuneJob>() {
+          @Override
+          public void eventReceived(Action action, FineTuneJob ftj) {
+            if (ftj.getStatus() != null && ftj.getStatus().getPhase() != null
+                && withPhase.putIfAbsent(ftj.getMetadata().getName(), true) == null) {
+              allPhases.countDown();
+            }
+          }
+
+          @Override
+          public void onClose(WatcherException cause) {}
+        });
+        var progress = admin.configMaps().inNamespace(namespace)
+            .withLabel(KamadoLabels.COMPONENT, "progress").watch(new Watcher<ConfigMap>() {
+              @Override
+              public void eventReceived(Action action, ConfigMap map) {
+                if (action == Action.ADDED && withProgress.putIfAbsent(map.getMetadata().getName(), true) == null) {
+                  allProgress.countDown();
+                }
+              }
+
+              @Override
+              public void onClose(WatcherException cause) {}
+            })) {
       operator.awaitReady();
       ApiServerLoad loadBefore = ApiServerLoad.read(admin);
       double operatorCpuBefore = operator.metricSum("process_cpu_seconds_total", "");
       double startedBefore = operator.metricSum(RECONCILES, FINETUNEJOB);
       long rssIdle = operator.rssBytes();
+      Map<String, ProcessCpu> cpuBefore = processCpu(cluster, operator);
 
-      ExecutorService pool = Executors.newFixedThreadPool(16);
       long t0 = System.nanoTime();
-      for (int i = 0; i < JOBS; i++) {
-        String name = "bench-" + i;
-        pool.execute(() -> {
-          FineTuneJob job = job(name);
-          job.getSpec().setSuspend(suspended);
-          admin.resources(FineTuneJob.class).inNamespace(namespace).resource(job).create();
-          created.put(name, System.nanoTime());
-        });
-      }
-      pool.shutdown();
-      pool.awaitTermination(5, TimeUnit.MINUTES);
+      createAll(admin, namespace, JOBS, suspended, created);
       long createdAll = System.nanoTime();
       boolean complete = allJobs.await(5, TimeUnit.MINUTES);
       long tAll = System.nanoTime();
+      boolean settled = allPhases.await(2, TimeUnit.MINUTES) & allProgress.await(2, TimeUnit.MINUTES);
+      long tSettled = System.nanoTime();
       double reconciles = operator.metricSum(RECONCILES, FINETUNEJOB)
           - startedBefore;
       double operatorCpu = operator.metricSum("process_cpu_seconds_total", "") - operatorCpuBefore;
       ApiServerLoad load = ApiServerLoad.read(admin).minus(loadBefore);
+      Map<String, ProcessCpu> cpuAfter = processCpu(cluster, operator);
 
       List<Long> latencies = new ArrayList<>();
       created.forEach((name, at) -> {
@@ -123,13 +151,20 @@ class FineTuneJobScaleBench {
       System.out.printf("all FineTuneJobs created by the client in   %8.2f s%n", (createdAll - t0) / 1e9);
       System.out.printf("every training Job exists after             %8.2f s   (goal <= 10 s)%s%n", seconds,
           complete ? "" : "  INCOMPLETE: " + jobSeen.size() + " of " + JOBS);
-      System.out.printf("reconciles                                  %8.0f   (%.1f per second)%n", reconciles,
-          reconciles / seconds);
+      System.out.printf("first status and progress ConfigMap of all  %8.2f s%s%n", (tSettled - t0) / 1e9,
+          settled ? "" : "  INCOMPLETE: " + withPhase.size() + " statuses, " + withProgress.size() + " ConfigMaps");
+      System.out.printf("reconciles                                  %8.0f   (%.1f per second, %.2f per FineTuneJob)%n",
+          reconciles, reconciles / ((tSettled - t0) / 1e9), reconciles / JOBS);
       System.out.printf("creation -> Job latency p50 / p99 / max     %8.0f / %.0f / %.0f ms%n",
           percentile(sorted, 0.50) / 1e6, percentile(sorted, 0.99) / 1e6, percentile(sorted, 1.0) / 1e6);
       // CPU seconds and request counts do not depend on how busy the machine is, unlike the wall-clock figures.
       System.out.printf("operator CPU / kube-apiserver CPU           %8.1f / %.1f s   (%.1f / %.1f ms per FineTuneJob)%n",
           operatorCpu, load.cpuSeconds(), 1000 * operatorCpu / JOBS, 1000 * load.cpuSeconds() / JOBS);
+      System.out.printf("CPU ms per FineTuneJob by process           %s%n", cpuByProcess(cpuBefore, cpuAfter));
+      System.out.printf("operator CPU ms per FineTuneJob by thread   %s%n",
+          cpuAfter.get("operator").minus(cpuBefore.get("operator")).largestGroups(JOBS, 8));
+      System.out.printf("bench client CPU ms per FineTuneJob by thread %s%n",
+          cpuAfter.get("bench client").minus(cpuBefore.get("bench client")).largestGroups(JOBS, 6));
       System.out.printf("API writes per FineTuneJob, all clients     %8.1f   (%s)%n", load.writes() / JOBS,
           load.writesByResource(JOBS));
       System.out.printf("operator heap used                          %8.1f MB%n",
@@ -138,6 +173,55 @@ class FineTuneJobScaleBench {
           rssIdle / 1e6, operator.rssBytes() / 1e6, operator.peakRssBytes() / 1e6);
       System.out.println();
     }
+  }
+
+  /** Creates {@code count} FineTuneJobs from 16 threads, noting when each create returned. */
+  private static void createAll(KubernetesClient admin, String namespace, int count, boolean suspended,
+      Map<String, Long> created) throws InterruptedException {
+    ExecutorService pool = Executors.newFixedThreadPool(16);
+    for (int i = 0; i < count; i++) {
+      String name = "bench-" + i;
+      pool.execute(() -> {
+        FineTuneJob job = job(name);
+        job.getSpec().setSuspend(suspended);
+        admin.resources(FineTuneJob.class).inNamespace(namespace).resource(job).create();
+        created.put(name, System.nanoTime());
+      });
+    }
+    pool.shutdown();
+    pool.awaitTermination(5, TimeUnit.MINUTES);
+  }
+
+  /**
+   * The load generator (this JVM) compiles its create path before the operator starts, in a namespace the operator
+   * does not watch: its JIT compiler otherwise took 3.5-7 ms of CPU per FineTuneJob from the two cores that the
+   * operator and the control plane share. The operator itself starts cold.
+   */
+  private static void warmUpClient(KubernetesClient admin, String namespace, boolean suspended)
+      throws InterruptedException {
+    createAll(admin, namespace, WARM_UP, suspended, new ConcurrentHashMap<>());
+  }
+
+  /** CPU used so far by each process of the cluster, the operator and this JVM (which creates the FineTuneJobs). */
+  private static Map<String, ProcessCpu> processCpu(ControlPlane cluster, OperatorProcess operator) {
+    Map<String, ProcessCpu> cpu = new LinkedHashMap<>();
+    cpu.put("operator", ProcessCpu.of(operator.pid()));
+    for (String component : List.of("kube-apiserver", "etcd", "kube-controller-manager", "kube-scheduler", "kwok")) {
+      cpu.put(component, ProcessCpu.ofPidFile(cluster.dir().resolve("pids").resolve(component + ".pid")));
+    }
+    cpu.put("bench client", ProcessCpu.of(ProcessHandle.current().pid()));
+    return cpu;
+  }
+
+  private static String cpuByProcess(Map<String, ProcessCpu> before, Map<String, ProcessCpu> after) {
+    double total = 0;
+    StringBuilder parts = new StringBuilder();
+    for (var e : after.entrySet()) {
+      double ms = 1000 * (e.getValue().seconds() - before.get(e.getKey()).seconds()) / JOBS;
+      total += ms;
+      parts.append(parts.length() == 0 ? "" : ", ").append(String.format("%s %.1f", e.getKey(), ms));
+    }
+    return String.format("%.1f in all: %s", total, parts);
   }
 
   private static double percentile(long[] sorted, double p) {
