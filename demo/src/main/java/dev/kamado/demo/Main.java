@@ -69,9 +69,9 @@ public final class Main implements Callable<Integer> {
     @Option(names = "--corpus-documents", defaultValue = "400",
         description = "Policy/FAQ documents for continued pre-training (default ${DEFAULT-VALUE}).")
     int corpusDocuments;
-    @Option(names = "--archive-inquiries", defaultValue = "0",
-        description = "Unlabelled past inquiries (an archive without records) added to the continued pre-training "
-            + "data (default ${DEFAULT-VALUE}).")
+    @Option(names = "--archive-inquiries", defaultValue = "4000",
+        description = "Unlabelled past inquiries (an archive without records, as a ticket system holds them) added to "
+            + "the continued pre-training data (default ${DEFAULT-VALUE}).")
     int archiveInquiries;
 
     TriageDataset.Sizes sizes() {
@@ -117,9 +117,9 @@ public final class Main implements Callable<Integer> {
     Path serverJar;
     @CommandLine.Mixin
     DataOptions data = new DataOptions();
-    @Option(names = "--continued-pretraining", negatable = true, defaultValue = "false",
-        description = "Continue pre-training on the domain corpus before fine-tuning, chained as two FineTuneJobs "
-            + "would be (default off: it adds minutes to the 10-minute budget).")
+    @Option(names = "--continued-pretraining", negatable = true, defaultValue = "true",
+        description = "Continue pre-training on the domain corpus and the unlabelled archive before fine-tuning, "
+            + "chained as two FineTuneJobs would be (default on: it teaches the model to read inquiries).")
     boolean cpt;
     @Option(names = "--cpt-epochs", defaultValue = "1",
         description = "Continued pre-training epochs (default ${DEFAULT-VALUE}).") int cptEpochs;
@@ -127,7 +127,7 @@ public final class Main implements Callable<Integer> {
         description = "Fine-tuning epochs (default ${DEFAULT-VALUE}).") int sftEpochs;
     @Option(names = "--batch-size", defaultValue = "16",
         description = "Examples per micro-batch (default ${DEFAULT-VALUE}).") int batchSize;
-    @Option(names = "--cpt-learning-rate", defaultValue = "0.001",
+    @Option(names = "--cpt-learning-rate", defaultValue = "0.003",
         description = "Continued pre-training peak learning rate (default ${DEFAULT-VALUE}).") double cptLr;
     @Option(names = "--sft-learning-rate", defaultValue = "0.003",
         description = "Fine-tuning peak learning rate (default ${DEFAULT-VALUE}).") double sftLr;

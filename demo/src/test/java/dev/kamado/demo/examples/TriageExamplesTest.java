@@ -42,7 +42,7 @@ class TriageExamplesTest {
     assertThat(jobs).extracting(j -> j.at("/metadata/name").asText())
         .containsExactly("triage-demo-cpt", "triage-demo-sft");
     assertThat(jobs.get(0).at("/spec/objective").asText()).isEqualTo("continued-pretraining");
-    assertThat(jobs.get(0).at("/spec/dataset/uri").asText()).endsWith("/corpus.jsonl");
+    assertThat(jobs.get(0).at("/spec/dataset/uri").asText()).endsWith("/pretraining/");
     assertThat(jobs.get(1).at("/spec/baseModel/fineTuneJobRef/name").asText()).isEqualTo("triage-demo-cpt");
     assertThat(jobs.get(1).at("/spec/method/type").asText()).isEqualTo("lora");
     assertThat(jobs.get(1).at("/spec/dataset/uri").asText()).endsWith("/train.jsonl");
