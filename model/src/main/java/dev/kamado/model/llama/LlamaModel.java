@@ -75,13 +75,31 @@ public final class LlamaModel implements AutoCloseable {
   private LoraAdapter adapter;
   /** How {@link #decode} computes projections; null until the first decode step checks the CPU. */
   private DecodeMode decodeMode;
+  /** Bench only: {@link DecodeMode#BATCHED} with {@code linear} on the stored weights (the design before ROWS). */
+  private boolean linearKernel;
+  /** Bytes of the transposed weight copies that prefill and decode read (0 until the first of them). */
+  private long decodingBytes;
 
-  /** How {@link #decode} computes the projections of a batch, both batch-invariant. */
+  /**
+   * How {@link #decode} computes the projections of a batch. Every mode is batch-invariant; a model uses one mode for
+   * every batch size (a row's bits must not depend on the batch).
+   */
   public enum DecodeMode {
-    /** One {@code linear} per projection for the whole batch, padded to at least {@link GemmRowCheck#MIN_ROWS}. */
-    BATCHED,
-    /** One {@code linear} per row (fallback when padded GEMM rows are not invariant on this CPU). */
-    PER_ROW
+    /**
+     * Every row its own one-row product with the transposed weight, all rows of a projection in one libtorch call
+     * (a batched product with the weight broadcast over the rows); the LM head in column blocks that stay in the cache
+     * across rows. Fastest for one sequence (no padding, libtorch's fast one-row kernel); chosen when
+     * {@link GemmRowCheck} finds those rows invariant on this CPU.
+     */
+    ROWS,
+    /** As {@link #ROWS} with one libtorch call per row: invariant by construction, the fallback. */
+    PER_ROW,
+    /**
+     * One GEMM per projection for the whole batch, padded to at least {@link GemmRowCheck#MIN_ROWS} rows (the weights
+     * are read once per step for all rows, so more aggregate throughput at many streams, but a lone sequence pays a
+     * 4-row GEMM). Never chosen automatically; {@link #forceDecodeMode} after {@link GemmRowCheck#batchedFailure}.
+     */
+    BATCHED
   }
 
   private LlamaModel(ModelConfig config, NDManager manager, Map<String, NDArray> params) {
@@ -319,9 +337,8 @@ public final class LlamaModel implements AutoCloseable {
       }
     }
     adapter = null;
-    if (decodeMode == DecodeMode.PER_ROW) {
-      decodeMode = null;
-    }
+    // decoding's transposed weight copies are remade (mergeLora changed the weights before detaching)
+    decodeMode = null;
   }
 
   /** The attached adapter, or null. */
@@ -534,6 +551,7 @@ public final class LlamaModel implements AutoCloseable {
     }
     long[] ids = toLongs(tokens);
     cache.checkRoom(tokens.length);
+    decodeMode();
     int time = tokens.length;
     int start = cache.length();
     try (NDManager step = manager.newSubManager()) {
@@ -552,10 +570,10 @@ public final class LlamaModel implements AutoCloseable {
       List<KvCache> caches = List.of(cache);
       int[] starts = {start};
       for (int l = 0; l < layers.length; l++) {
-        h = inferenceLayer(l, h, rotary, mask, caches, starts, time, false, step);
+        h = inferenceLayer(l, h, rotary, mask, caches, starts, time, DecodeMode.ROWS, step);
       }
       NDArray last = time == 1 ? h : h.get(new NDIndex().addAllDim().addSliceDim(time - 1, time).addAllDim());
-      NDArray logits = lmHead.apply(rmsNorm(last, finalNorm), false);
+      NDArray logits = lmHead.applyRows(rmsNorm(last, finalNorm), step);
       float[] out = logits.toFloatArray();
       cache.advance(time);
       return out;
@@ -586,60 +604,103 @@ public final class LlamaModel implements AutoCloseable {
       c.checkRoom(1);
     }
     long[] ids = toLongs(nextTokens);
-    boolean batched = decodeMode() == DecodeMode.BATCHED;
-    if (!batched || batch <= GemmRowCheck.MAX_ROWS) {
-      return decodeGroup(caches, ids, batched);
+    DecodeMode mode = decodeMode();
+    if (batch <= GemmRowCheck.MAX_ROWS) {
+      return decodeGroup(caches, ids, mode);
     }
     float[][] out = new float[batch][];
     for (int from = 0; from < batch; from += GemmRowCheck.MAX_ROWS) {
       int to = Math.min(batch, from + GemmRowCheck.MAX_ROWS);
-      float[][] part = decodeGroup(caches.subList(from, to), Arrays.copyOfRange(ids, from, to), true);
+      float[][] part = decodeGroup(caches.subList(from, to), Arrays.copyOfRange(ids, from, to), mode);
       System.arraycopy(part, 0, out, from, to - from);
     }
     return out;
   }
 
   /**
-   * How {@link #decode} computes projections. {@link DecodeMode#BATCHED} (one {@code linear} per projection over the
-   * whole batch padded to at least {@link GemmRowCheck#MIN_ROWS} rows, groups of at most
-   * {@link GemmRowCheck#MAX_ROWS}) when {@link GemmRowCheck} finds, on this CPU and for this model's (and attached
-   * adapter's) weights, that such a GEMM gives each row the same bits whatever the other rows; otherwise
-   * {@link DecodeMode#PER_ROW}, with a logged warning. Checked at the first decode after loading or attaching.
+   * How {@link #decode} computes projections: {@link DecodeMode#ROWS} when {@link GemmRowCheck} finds, on this CPU and
+   * for this model's weights, that libtorch's batched one-row products give each row the bits of that row alone;
+   * otherwise {@link DecodeMode#PER_ROW}, with a logged warning (same results, one call per row). Decided at the first
+   * prefill or decode after loading, attaching, detaching or merging, which also makes the transposed weight copies that
+   * prefill and decode read ({@code 4 * parameters} bytes of the projections and LM head; callers that change
+   * parameters in place afterwards call {@link #weightsChanged()}).
    */
   public DecodeMode decodeMode() {
     if (decodeMode == null) {
-      List<NDArray> weights = new ArrayList<>();
-      for (DecoderLayer layer : layers) {
-        for (Projection p : layer.projections) {
-          weights.add(p.weight);
-          if (p.loraA != null) {
-            weights.add(p.loraA);
-            weights.add(p.loraB);
-          }
-        }
+      decodingBytes = 0;
+      List<NDArray> blocks = new ArrayList<>();
+      for (Projection p : inferenceProjections()) {
+        decodingBytes += p.prepareDecoding(manager, p == lmHead);
+        blocks.addAll(Arrays.asList(p.blocks()));
       }
-      weights.add(lmHead.weight);
-      String failure = GemmRowCheck.firstFailure(weights, manager);
+      String failure = GemmRowCheck.rowsFailure(blocks, manager);
       if (failure == null) {
-        decodeMode = DecodeMode.BATCHED;
+        decodeMode = DecodeMode.ROWS;
       } else {
-        LOG.warn("libtorch's matrix product is not row-invariant on this CPU for {}: batched decoding falls back to "
-            + "one product per sequence (same results, lower throughput)", failure);
+        LOG.warn("libtorch's batched one-row products are not row-invariant on this CPU for {}: decoding falls back to "
+            + "one product per sequence (same results, more calls)", failure);
         decodeMode = DecodeMode.PER_ROW;
       }
     }
     return decodeMode;
   }
 
-  /** Forces a decode mode (tests: the fallback path must stay batch-invariant too). */
+  /** Makes prefill and decode read the parameters again (after a caller changed them in place). */
+  public void weightsChanged() {
+    decodeMode = null;
+  }
+
+  /** Forces a decode mode (tests and benchmarks), after {@link #decodeMode()} made the transposed copies. */
   void forceDecodeMode(DecodeMode mode) {
+    decodeMode();
     decodeMode = mode;
   }
 
-  private float[][] decodeGroup(List<KvCache> caches, long[] ids, boolean batched) {
+  /**
+   * Null when a padded GEMM ({@link DecodeMode#BATCHED}) gives each row the same bits whatever the other rows, for
+   * this model's weights (and adapter) on this CPU; else the first weight where it does not.
+   */
+  String batchedFailure() {
+    decodeMode();
+    List<NDArray> linear = new ArrayList<>();
+    List<NDArray> transposed = new ArrayList<>();
+    for (Projection p : inferenceProjections()) {
+      if (linearKernel) {
+        linear.add(p.weight);
+      } else {
+        transposed.add(p.weightT());
+      }
+      if (p.loraA != null) {
+        linear.add(p.loraA);
+        linear.add(p.loraB);
+      }
+    }
+    return GemmRowCheck.batchedFailure(linear, transposed, manager);
+  }
+
+  /** Bench only: {@link DecodeMode#BATCHED} with {@code linear} on the stored weights, as before ROWS existed. */
+  void useLinearKernel(boolean linear) {
+    linearKernel = linear;
+  }
+
+  /** Bytes of the transposed weight copies that prefill and decode read (0 before the first of them). */
+  long decodingBytes() {
+    return decodingBytes;
+  }
+
+  private List<Projection> inferenceProjections() {
+    List<Projection> all = new ArrayList<>();
+    for (DecoderLayer layer : layers) {
+      all.addAll(layer.projections);
+    }
+    all.add(lmHead);
+    return all;
+  }
+
+  private float[][] decodeGroup(List<KvCache> caches, long[] ids, DecodeMode mode) {
     int batch = caches.size();
-    // batched: pad to MIN_ROWS rows (token 0 at position 0, never written to a cache) so every projection is a GEMM
-    int rows = batched ? Math.max(batch, GemmRowCheck.MIN_ROWS) : batch;
+    // BATCHED: pad to MIN_ROWS rows (token 0 at position 0, never written to a cache) so every projection is a GEMM
+    int rows = mode == DecodeMode.BATCHED ? Math.max(batch, GemmRowCheck.MIN_ROWS) : batch;
     long[] paddedIds = rows == batch ? ids : Arrays.copyOf(ids, rows);
     int[] starts = new int[batch];
     int[] pos = new int[rows];
@@ -651,10 +712,9 @@ public final class LlamaModel implements AutoCloseable {
       NDArray h = embedding(step.create(paddedIds, new Shape(rows, 1)), step);
       NDArray[] rotary = rotary(step, pos, rows, 1);
       for (int l = 0; l < layers.length; l++) {
-        h = inferenceLayer(l, h, rotary, null, caches, starts, 1, !batched, step);
+        h = inferenceLayer(l, h, rotary, null, caches, starts, 1, mode, step);
       }
-      NDArray normed = rmsNorm(h, finalNorm);
-      NDArray logits = batched ? lmHead.apply(normed, false) : lmHead.applyPerRow(normed, step);
+      NDArray logits = project(lmHead, rmsNorm(h, finalNorm), mode, step);
       float[] all = logits.toFloatArray();
       int vocab = config.vocabSize();
       float[][] out = new float[batch][];
@@ -671,7 +731,7 @@ public final class LlamaModel implements AutoCloseable {
    * for batched decoding, more (padding rows, which attend to nothing and get a zero attention context).
    */
   private NDArray inferenceLayer(int index, NDArray h, NDArray[] rotary, NDArray mask, List<KvCache> caches,
-      int[] starts, int time, boolean perRow, NDManager step) {
+      int[] starts, int time, DecodeMode mode, NDManager step) {
     DecoderLayer layer = layers[index];
     int batch = caches.size();
     int rows = Math.toIntExact(h.getShape().get(0));
@@ -680,11 +740,11 @@ public final class LlamaModel implements AutoCloseable {
     int dim = config.headDim();
     int group = heads / kvHeads;
     NDArray x = rmsNorm(h, layer.inputNorm);
-    NDArray q = rope(project(layer.q, x, perRow, step).reshape(rows, time, heads, dim).transpose(0, 2, 1, 3),
+    NDArray q = rope(project(layer.q, x, mode, step).reshape(rows, time, heads, dim).transpose(0, 2, 1, 3),
         rotary);
-    NDArray k = rope(project(layer.k, x, perRow, step).reshape(rows, time, kvHeads, dim).transpose(0, 2, 1, 3),
+    NDArray k = rope(project(layer.k, x, mode, step).reshape(rows, time, kvHeads, dim).transpose(0, 2, 1, 3),
         rotary);
-    NDArray v = project(layer.v, x, perRow, step).reshape(rows, time, kvHeads, dim).transpose(0, 2, 1, 3);
+    NDArray v = project(layer.v, x, mode, step).reshape(rows, time, kvHeads, dim).transpose(0, 2, 1, 3);
     NDList contexts = new NDList(rows);
     for (int i = 0; i < batch; i++) {
       KvCache cache = caches.get(i);
@@ -707,11 +767,11 @@ public final class LlamaModel implements AutoCloseable {
       contexts.add(step.zeros(new Shape(rows - batch, time, (long) heads * dim), DataType.FLOAT32));
     }
     NDArray ctx = rows == 1 ? contexts.get(0) : NDArrays.concat(contexts, 0);
-    h = h.add(project(layer.o, ctx, perRow, step));
+    h = h.add(project(layer.o, ctx, mode, step));
     x = rmsNorm(h, layer.postNorm);
-    NDArray g = project(layer.gate, x, perRow, step);
-    NDArray act = (rows > 1 ? siluPerRow(g) : silu(g)).mul(project(layer.up, x, perRow, step));
-    return h.add(project(layer.down, act, perRow, step));
+    NDArray g = project(layer.gate, x, mode, step);
+    NDArray act = (rows > 1 ? siluPerRow(g) : silu(g)).mul(project(layer.up, x, mode, step));
+    return h.add(project(layer.down, act, mode, step));
   }
 
   private static NDArray silu(NDArray g) {
@@ -736,8 +796,15 @@ public final class LlamaModel implements AutoCloseable {
     return NDArrays.concat(out, 0);
   }
 
-  private static NDArray project(Projection p, NDArray x, boolean perRow, NDManager step) {
-    return perRow ? p.applyPerRow(x, step) : p.apply(x, false);
+  private NDArray project(Projection p, NDArray x, DecodeMode mode, NDManager step) {
+    switch (mode) {
+      case ROWS:
+        return p.applyRows(x, step);
+      case PER_ROW:
+        return p.applyEachRow(x, step);
+      default:
+        return linearKernel ? p.apply(x, false) : p.applyBatched(x);
+    }
   }
 
   // ---------------------------------------------------------------- shared pieces
