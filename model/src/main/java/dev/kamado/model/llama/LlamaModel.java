@@ -52,9 +52,10 @@ import org.slf4j.LoggerFactory;
  *       by segment ids. Intermediate arrays go to the manager of {@code inputIds}, so a caller that makes its inputs
  *       in a per-step sub-manager and closes it frees everything the step made.</li>
  *   <li>{@link #prefill} and {@link #decode}: inference with a {@link KvCache} per sequence. Decoding several sequences
- *       together gives each one bitwise the logits it gets when decoded alone: every projection is one GEMM over the
- *       batch padded to at least 4 rows (libtorch gives a row of such a GEMM the same bits whatever the other rows, which
- *       {@link #decodeMode()} verifies on the running CPU), attention runs per sequence.</li>
+ *       together gives each one bitwise the logits it gets when decoded alone: every row of a projection is its own
+ *       one-row product with a transposed copy of the weight, all rows in one libtorch call (libtorch gives each row
+ *       the bits of that row alone, which {@link #decodeMode()} verifies on the running CPU), attention runs per
+ *       sequence.</li>
  * </ul>
  * Not thread-safe: one caller at a time.
  */
@@ -75,8 +76,10 @@ public final class LlamaModel implements AutoCloseable {
   private LoraAdapter adapter;
   /** How {@link #decode} computes projections; null until the first decode step checks the CPU. */
   private DecodeMode decodeMode;
-  /** Bench only: {@link DecodeMode#BATCHED} with {@code linear} on the stored weights (the design before ROWS). */
+  /** Bench only: {@link DecodeMode#BATCHED} with {@code linear} on the stored weights, LM head included (before). */
   private boolean linearKernel;
+  /** Whether the LM head's broadcast one-row products are row-invariant (then BATCHED runs it in one call per block). */
+  private boolean headRows;
   /** Bytes of the transposed weight copies that prefill and decode read (0 until the first of them). */
   private long decodingBytes;
 
@@ -86,20 +89,22 @@ public final class LlamaModel implements AutoCloseable {
    */
   public enum DecodeMode {
     /**
-     * Every row its own one-row product with the transposed weight, all rows of a projection in one libtorch call
-     * (a batched product with the weight broadcast over the rows); the LM head in column blocks that stay in the cache
-     * across rows. Fastest for one sequence (no padding, libtorch's fast one-row kernel); chosen when
+     * The layers' projections as one GEMM ({@code mm} with the transposed weight) over the batch padded to at least
+     * {@link GemmRowCheck#MIN_ROWS} rows (padding rows carry token 0 at position 0, attend to nothing and are never
+     * written to a cache), so each layer weight is read once per step for all sequences; the LM head per row (a 4-row
+     * GEMM of a 32000 x 512 head costs 4x one row), in column blocks that stay in the cache across rows. Chosen when
      * {@link GemmRowCheck} finds those rows invariant on this CPU.
      */
-    ROWS,
-    /** As {@link #ROWS} with one libtorch call per row: invariant by construction, the fallback. */
-    PER_ROW,
+    BATCHED,
     /**
-     * One GEMM per projection for the whole batch, padded to at least {@link GemmRowCheck#MIN_ROWS} rows (the weights
-     * are read once per step for all rows, so more aggregate throughput at many streams, but a lone sequence pays a
-     * 4-row GEMM). Never chosen automatically; {@link #forceDecodeMode} after {@link GemmRowCheck#batchedFailure}.
+     * Every projection and the LM head per row: each row its own one-row product with the transposed weight, all rows
+     * in one libtorch call (a batched product with the weight broadcast over the rows). Fastest for one sequence (no
+     * padding), slower for many (the weights are read once per row). Chosen when padded GEMM rows are not invariant
+     * and these are.
      */
-    BATCHED
+    ROWS,
+    /** As {@link #ROWS} with one libtorch call per row: invariant by construction, the last fallback. */
+    PER_ROW
   }
 
   private LlamaModel(ModelConfig config, NDManager manager, Map<String, NDArray> params) {
@@ -618,27 +623,33 @@ public final class LlamaModel implements AutoCloseable {
   }
 
   /**
-   * How {@link #decode} computes projections: {@link DecodeMode#ROWS} when {@link GemmRowCheck} finds, on this CPU and
-   * for this model's weights, that libtorch's batched one-row products give each row the bits of that row alone;
-   * otherwise {@link DecodeMode#PER_ROW}, with a logged warning (same results, one call per row). Decided at the first
-   * prefill or decode after loading, attaching, detaching or merging, which also makes the transposed weight copies that
-   * prefill and decode read ({@code 4 * parameters} bytes of the projections and LM head; callers that change
-   * parameters in place afterwards call {@link #weightsChanged()}).
+   * How {@link #decode} computes projections, decided by {@link GemmRowCheck} on this CPU for this model's weights (and
+   * adapter): {@link DecodeMode#BATCHED} when padded GEMM rows of the layers' projections are invariant (the LM head
+   * then runs per row, in one call when the broadcast one-row products of its blocks are invariant, else one call per
+   * row); else {@link DecodeMode#ROWS} when all broadcast one-row products are; else {@link DecodeMode#PER_ROW}, with
+   * a logged warning (same results, more calls). Decided at the first prefill or decode after loading, attaching,
+   * detaching or merging, which also makes the transposed weight copies that prefill and decode read ({@code 4 *
+   * parameters} bytes of the projections and LM head); callers that change parameters in place afterwards call
+   * {@link #weightsChanged()}.
    */
   public DecodeMode decodeMode() {
     if (decodeMode == null) {
       decodingBytes = 0;
-      List<NDArray> blocks = new ArrayList<>();
       for (Projection p : inferenceProjections()) {
         decodingBytes += p.prepareDecoding(manager, p == lmHead);
-        blocks.addAll(Arrays.asList(p.blocks()));
       }
-      String failure = GemmRowCheck.rowsFailure(blocks, manager);
-      if (failure == null) {
+      headRows = GemmRowCheck.rowsFailure(Arrays.asList(lmHead.blocks()), manager) == null;
+      String batched = batchedFailure();
+      String rows = batched == null ? null : rowsFailure();
+      if (batched == null) {
+        decodeMode = DecodeMode.BATCHED;
+      } else if (rows == null) {
+        LOG.warn("libtorch's padded GEMM is not row-invariant on this CPU for {}: decoding computes every row on its "
+            + "own (same results, lower throughput at many sequences)", batched);
         decodeMode = DecodeMode.ROWS;
       } else {
-        LOG.warn("libtorch's batched one-row products are not row-invariant on this CPU for {}: decoding falls back to "
-            + "one product per sequence (same results, more calls)", failure);
+        LOG.warn("libtorch's padded GEMM ({}) and batched one-row products ({}) are not row-invariant on this CPU: "
+            + "decoding falls back to one product per sequence (same results, lower throughput)", batched, rows);
         decodeMode = DecodeMode.PER_ROW;
       }
     }
@@ -657,14 +668,16 @@ public final class LlamaModel implements AutoCloseable {
   }
 
   /**
-   * Null when a padded GEMM ({@link DecodeMode#BATCHED}) gives each row the same bits whatever the other rows, for
-   * this model's weights (and adapter) on this CPU; else the first weight where it does not.
+   * Null when a padded GEMM ({@link DecodeMode#BATCHED}) gives each row of the layers' projections (and adapter) the
+   * same bits whatever the other rows on this CPU; else the first weight where it does not.
    */
   String batchedFailure() {
-    decodeMode();
     List<NDArray> linear = new ArrayList<>();
     List<NDArray> transposed = new ArrayList<>();
     for (Projection p : inferenceProjections()) {
+      if (p == lmHead && !linearKernel) {
+        continue;
+      }
       if (linearKernel) {
         linear.add(p.weight);
       } else {
@@ -676,6 +689,18 @@ public final class LlamaModel implements AutoCloseable {
       }
     }
     return GemmRowCheck.batchedFailure(linear, transposed, manager);
+  }
+
+  /**
+   * Null when broadcast one-row products ({@link DecodeMode#ROWS}) give each row the bits of that row alone for every
+   * projection and LM head block on this CPU; else the first weight where they do not.
+   */
+  String rowsFailure() {
+    List<NDArray> blocks = new ArrayList<>();
+    for (Projection p : inferenceProjections()) {
+      blocks.addAll(Arrays.asList(p.blocks()));
+    }
+    return GemmRowCheck.rowsFailure(blocks, manager);
   }
 
   /** Bench only: {@link DecodeMode#BATCHED} with {@code linear} on the stored weights, as before ROWS existed. */
@@ -714,7 +739,14 @@ public final class LlamaModel implements AutoCloseable {
       for (int l = 0; l < layers.length; l++) {
         h = inferenceLayer(l, h, rotary, null, caches, starts, 1, mode, step);
       }
-      NDArray logits = project(lmHead, rmsNorm(h, finalNorm), mode, step);
+      NDArray logits;
+      if (mode == DecodeMode.BATCHED && !linearKernel) {
+        // the LM head runs per row (its GEMM of 4 rows costs 4x one row): padding rows are dropped first
+        NDArray real = rmsNorm(rows == batch ? h : h.get(new NDIndex().addSliceDim(0, batch)), finalNorm);
+        logits = headRows ? lmHead.applyRows(real, step) : lmHead.applyEachRow(real, step);
+      } else {
+        logits = project(lmHead, rmsNorm(h, finalNorm), mode, step);
+      }
       float[] all = logits.toFloatArray();
       int vocab = config.vocabSize();
       float[][] out = new float[batch][];

@@ -14,11 +14,10 @@ import dev.kamado.model.NdTensors;
  * One linear projection of a decoder layer ({@code y = x W^T + b}), with an optional LoRA update
  * ({@code + scaling * B(A(dropout(x)))}, as PEFT computes it).
  *
- * <p>Two ways to compute it: {@link #apply} uses one fused libtorch {@code linear} (a GEMM over all rows, used for
- * training, prefill and batched decoding, whose rows {@link LlamaModel#decode} pads to at least
- * {@link GemmRowCheck#MIN_ROWS}), {@link #applyPerRow} runs one {@code linear} per row, so that a row's result never
- * depends on how many other rows there are (the fallback decoding when {@link GemmRowCheck} finds padded GEMM rows
- * not invariant on this CPU).
+ * <p>Training and evaluation use {@link #apply} (one fused libtorch {@code linear} over all rows). Inference uses a
+ * transposed copy of the weight made by {@link #prepareDecoding}: {@link #applyRows} (every row its own one-row
+ * product, all rows in one call; {@link LlamaModel.DecodeMode#ROWS}), {@link #applyEachRow} (one call per row, the
+ * fallback) or {@link #applyBatched} (one GEMM over a batch padded to at least {@link GemmRowCheck#MIN_ROWS} rows).
  */
 final class Projection {
 
