@@ -80,6 +80,8 @@ public final class LlamaModel implements AutoCloseable {
   private boolean linearKernel;
   /** Whether the LM head's broadcast one-row products are row-invariant (then BATCHED runs it in one call per block). */
   private boolean headRows;
+  /** The mode {@link #decodeMode()} picks when its check passes. */
+  private DecodeMode preferredMode = DecodeMode.BATCHED;
   /** Bytes of the transposed weight copies that prefill and decode read (0 until the first of them). */
   private long decodingBytes;
 
@@ -624,7 +626,7 @@ public final class LlamaModel implements AutoCloseable {
 
   /**
    * How {@link #decode} computes projections, decided by {@link GemmRowCheck} on this CPU for this model's weights (and
-   * adapter): {@link DecodeMode#BATCHED} when padded GEMM rows of the layers' projections are invariant (the LM head
+   * adapter), unless {@link #preferDecodeMode} asked for another whose check passes: {@link DecodeMode#BATCHED} when padded GEMM rows of the layers' projections are invariant (the LM head
    * then runs per row, in one call when the broadcast one-row products of its blocks are invariant, else one call per
    * row); else {@link DecodeMode#ROWS} when all broadcast one-row products are; else {@link DecodeMode#PER_ROW}, with
    * a logged warning (same results, more calls). Decided at the first prefill or decode after loading, attaching,
@@ -639,6 +641,14 @@ public final class LlamaModel implements AutoCloseable {
         decodingBytes += p.prepareDecoding(manager, p == lmHead);
       }
       headRows = GemmRowCheck.rowsFailure(Arrays.asList(lmHead.blocks()), manager) == null;
+      if (preferredMode == DecodeMode.PER_ROW) {
+        decodeMode = DecodeMode.PER_ROW;
+        return decodeMode;
+      }
+      if (preferredMode == DecodeMode.ROWS && headRows && rowsFailure() == null) {
+        decodeMode = DecodeMode.ROWS;
+        return decodeMode;
+      }
       String batched = batchedFailure();
       String rows = batched == null ? null : rowsFailure();
       if (batched == null) {
@@ -654,6 +664,16 @@ public final class LlamaModel implements AutoCloseable {
       }
     }
     return decodeMode;
+  }
+
+  /**
+   * Which decode mode to use when its check passes on this CPU (default {@link DecodeMode#BATCHED}; the others follow
+   * in the order of {@link #decodeMode()}). {@link DecodeMode#ROWS} trades throughput at many sequences for the
+   * fastest single sequence (see model/README.md). Takes effect at the next prefill or decode.
+   */
+  public void preferDecodeMode(DecodeMode mode) {
+    preferredMode = java.util.Objects.requireNonNull(mode, "mode");
+    decodeMode = null;
   }
 
   /** Makes prefill and decode read the parameters again (after a caller changed them in place). */

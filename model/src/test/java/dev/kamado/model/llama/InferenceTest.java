@@ -177,10 +177,10 @@ class InferenceTest {
     ModelConfig demo = new ModelConfig("llama", 4096, 128, 384, 4, 4, 2, 32, 1e-6, 10_000, 4096, false, false, false,
         "silu", "float32", null, List.of(), null, null);
     try (LlamaModel model = TinyModels.model(root, demo, 27)) {
-      // the mode chosen on this CPU is the adopted BATCHED; ROWS (its fallback) must pass its check here to be tested
+      // the mode chosen on this CPU is the adopted BATCHED; ROWS must pass its check here, so preferring it takes it
       assertThat(model.decodeMode()).isEqualTo(LlamaModel.DecodeMode.BATCHED);
-      assertThat(model.rowsFailure()).isNull();
-      model.forceDecodeMode(mode);
+      model.preferDecodeMode(mode);
+      assertThat(model.decodeMode()).isEqualTo(mode);
       int[] prompt = TinyModels.tokens(600, 9, 4096);
       int[] next = TinyModels.tokens(601, 4, 4096);
       float[][] alone = new float[next.length][];
