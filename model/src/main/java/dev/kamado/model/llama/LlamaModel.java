@@ -81,7 +81,7 @@ public final class LlamaModel implements AutoCloseable {
   /** Whether the LM head's broadcast one-row products are row-invariant (then BATCHED runs it in one call per block). */
   private boolean headRows;
   /** The mode {@link #decodeMode()} picks when its check passes. */
-  private DecodeMode preferredMode = DecodeMode.BATCHED;
+  private DecodeMode preferredMode = DecodeMode.ROWS;
   /** Bytes of the transposed weight copies that prefill and decode read (0 until the first of them). */
   private long decodingBytes;
 
@@ -91,21 +91,23 @@ public final class LlamaModel implements AutoCloseable {
    */
   public enum DecodeMode {
     /**
-     * The layers' projections as one GEMM ({@code mm} with the transposed weight) over the batch padded to at least
-     * {@link GemmRowCheck#MIN_ROWS} rows (padding rows carry token 0 at position 0, attend to nothing and are never
-     * written to a cache), so each layer weight is read once per step for all sequences; the LM head per row (a 4-row
-     * GEMM of a 32000 x 512 head costs 4x one row), in column blocks that stay in the cache across rows. Chosen when
+     * Every projection per row: each row its own one-row product with the transposed weight, all rows in one libtorch
+     * call (a batched product with the weight broadcast over the rows); the LM head so per column block, which stays
+     * in the cache across rows. Fastest for one sequence (no padding, libtorch's fast one-row kernel); 16 sequences
+     * reach about 3x the single-stream token rate (the weights are read once per row). The default when
      * {@link GemmRowCheck} finds those rows invariant on this CPU.
      */
-    BATCHED,
-    /**
-     * Every projection and the LM head per row: each row its own one-row product with the transposed weight, all rows
-     * in one libtorch call (a batched product with the weight broadcast over the rows). Fastest for one sequence (no
-     * padding), slower for many (the weights are read once per row). Chosen when padded GEMM rows are not invariant
-     * and these are.
-     */
     ROWS,
-    /** As {@link #ROWS} with one libtorch call per row: invariant by construction, the last fallback. */
+    /**
+     * The layers' projections as one GEMM ({@code mm} with the transposed weight) over the batch padded to at least
+     * {@link GemmRowCheck#MIN_ROWS} rows (padding rows carry token 0 at position 0, attend to nothing and are never
+     * written to a cache), so each layer weight is read once per step for all sequences; the LM head per row as in
+     * {@link #ROWS} (a 4-row GEMM of a 32000 x 512 head costs 4x one row). About 5x the single-stream rate at 16
+     * sequences, but a lone sequence pays the 4-row GEMMs (1.35x slower than ROWS). Used when preferred
+     * ({@link #preferDecodeMode}) or when ROWS fails its check, if its own check passes.
+     */
+    BATCHED,
+    /** One libtorch call per row (the products of {@link #ROWS}): invariant by construction, the last fallback. */
     PER_ROW
   }
 
@@ -626,10 +628,11 @@ public final class LlamaModel implements AutoCloseable {
 
   /**
    * How {@link #decode} computes projections, decided by {@link GemmRowCheck} on this CPU for this model's weights (and
-   * adapter), unless {@link #preferDecodeMode} asked for another whose check passes: {@link DecodeMode#BATCHED} when padded GEMM rows of the layers' projections are invariant (the LM head
-   * then runs per row, in one call when the broadcast one-row products of its blocks are invariant, else one call per
-   * row); else {@link DecodeMode#ROWS} when all broadcast one-row products are; else {@link DecodeMode#PER_ROW}, with
-   * a logged warning (same results, more calls). Decided at the first prefill or decode after loading, attaching,
+   * adapter): the preferred mode ({@link #preferDecodeMode}, default {@link DecodeMode#ROWS}) when its check passes,
+   * else {@link DecodeMode#BATCHED} when padded GEMM rows of the layers' projections are invariant (the LM head then
+   * runs per row, in one call when the broadcast one-row products of its blocks are invariant, else one call per row),
+   * else {@link DecodeMode#ROWS} when all broadcast one-row products are, else {@link DecodeMode#PER_ROW} with a
+   * logged warning (same results, more calls). Decided at the first prefill or decode after loading, attaching,
    * detaching or merging, which also makes the transposed weight copies that prefill and decode read ({@code 4 *
    * parameters} bytes of the projections and LM head); callers that change parameters in place afterwards call
    * {@link #weightsChanged()}.
@@ -655,7 +658,7 @@ public final class LlamaModel implements AutoCloseable {
         decodeMode = DecodeMode.BATCHED;
       } else if (rows == null) {
         LOG.warn("libtorch's padded GEMM is not row-invariant on this CPU for {}: decoding computes every row on its "
-            + "own (same results, lower throughput at many sequences)", batched);
+            + "own (same results)", batched);
         decodeMode = DecodeMode.ROWS;
       } else {
         LOG.warn("libtorch's padded GEMM ({}) and batched one-row products ({}) are not row-invariant on this CPU: "
@@ -667,9 +670,9 @@ public final class LlamaModel implements AutoCloseable {
   }
 
   /**
-   * Which decode mode to use when its check passes on this CPU (default {@link DecodeMode#BATCHED}; the others follow
-   * in the order of {@link #decodeMode()}). {@link DecodeMode#ROWS} trades throughput at many sequences for the
-   * fastest single sequence (see model/README.md). Takes effect at the next prefill or decode.
+   * Which decode mode to use when its check passes on this CPU (default {@link DecodeMode#ROWS}, the fastest single
+   * sequence; {@link DecodeMode#BATCHED} gives more aggregate throughput at many sequences, see model/README.md); the
+   * others follow in the order of {@link #decodeMode()}. Takes effect at the next prefill or decode.
    */
   public void preferDecodeMode(DecodeMode mode) {
     preferredMode = java.util.Objects.requireNonNull(mode, "mode");

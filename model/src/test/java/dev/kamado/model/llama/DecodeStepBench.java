@@ -34,8 +34,8 @@ class DecodeStepBench {
   private static final List<Variant> VARIANTS = List.of(
       new Variant("BATCHED, linear(x,W) padded to 4, head too (previous)", LlamaModel.DecodeMode.BATCHED, true),
       new Variant("PER_ROW, one mm(x1,Wt) call per row", LlamaModel.DecodeMode.PER_ROW, false),
-      new Variant("ROWS, broadcast one-row products", LlamaModel.DecodeMode.ROWS, false),
-      new Variant("BATCHED, mm(x,Wt) padded to 4, head per row (adopted)", LlamaModel.DecodeMode.BATCHED, false));
+      new Variant("ROWS, broadcast one-row products (adopted)", LlamaModel.DecodeMode.ROWS, false),
+      new Variant("BATCHED, mm(x,Wt) padded to 4, head per row", LlamaModel.DecodeMode.BATCHED, false));
 
   @Test
   void decodeStepTimes() {
