@@ -52,9 +52,10 @@ import org.slf4j.LoggerFactory;
  *       by segment ids. Intermediate arrays go to the manager of {@code inputIds}, so a caller that makes its inputs
  *       in a per-step sub-manager and closes it frees everything the step made.</li>
  *   <li>{@link #prefill} and {@link #decode}: inference with a {@link KvCache} per sequence. Decoding several sequences
- *       together gives each one bitwise the logits it gets when decoded alone: every projection is one GEMM over the
- *       batch padded to at least 4 rows (libtorch gives a row of such a GEMM the same bits whatever the other rows, which
- *       {@link #decodeMode()} verifies on the running CPU), attention runs per sequence.</li>
+ *       together gives each one bitwise the logits it gets when decoded alone: every row of a projection is its own
+ *       one-row product with a transposed copy of the weight, all rows in one libtorch call (libtorch gives each row
+ *       the bits of that row alone, which {@link #decodeMode()} verifies on the running CPU), attention runs per
+ *       sequence.</li>
  * </ul>
  * Not thread-safe: one caller at a time.
  */
@@ -77,12 +78,38 @@ public final class LlamaModel implements AutoCloseable {
   private LoraAdapter adapter;
   /** How {@link #decode} computes projections; null until the first decode step checks the CPU. */
   private DecodeMode decodeMode;
+  /** Bench only: {@link DecodeMode#BATCHED} with {@code linear} on the stored weights, LM head included (before). */
+  private boolean linearKernel;
+  /** Whether the LM head's broadcast one-row products are row-invariant (then BATCHED runs it in one call per block). */
+  private boolean headRows;
+  /** The mode {@link #decodeMode()} picks when its check passes. */
+  private DecodeMode preferredMode = DecodeMode.ROWS;
+  /** Bytes of the transposed weight copies that prefill and decode read (0 until the first of them). */
+  private long decodingBytes;
 
-  /** How {@link #decode} computes the projections of a batch, both batch-invariant. */
+  /**
+   * How {@link #decode} computes the projections of a batch. Every mode is batch-invariant; a model uses one mode for
+   * every batch size (a row's bits must not depend on the batch).
+   */
   public enum DecodeMode {
-    /** One {@code linear} per projection for the whole batch, padded to at least {@link GemmRowCheck#MIN_ROWS}. */
+    /**
+     * Every projection per row: each row its own one-row product with the transposed weight, all rows in one libtorch
+     * call (a batched product with the weight broadcast over the rows); the LM head so per column block, which stays
+     * in the cache across rows. Fastest for one sequence (no padding, libtorch's fast one-row kernel); 16 sequences
+     * reach about 3x the single-stream token rate (the weights are read once per row). The default when
+     * {@link GemmRowCheck} finds those rows invariant on this CPU.
+     */
+    ROWS,
+    /**
+     * The layers' projections as one GEMM ({@code mm} with the transposed weight) over the batch padded to at least
+     * {@link GemmRowCheck#MIN_ROWS} rows (padding rows carry token 0 at position 0, attend to nothing and are never
+     * written to a cache), so each layer weight is read once per step for all sequences; the LM head per row as in
+     * {@link #ROWS} (a 4-row GEMM of a 32000 x 512 head costs 4x one row). About 5x the single-stream rate at 16
+     * sequences, but a lone sequence pays the 4-row GEMMs (1.35x slower than ROWS). Used when preferred
+     * ({@link #preferDecodeMode}) or when ROWS fails its check, if its own check passes.
+     */
     BATCHED,
-    /** One {@code linear} per row (fallback when padded GEMM rows are not invariant on this CPU). */
+    /** One libtorch call per row (the products of {@link #ROWS}): invariant by construction, the last fallback. */
     PER_ROW
   }
 
@@ -321,9 +348,8 @@ public final class LlamaModel implements AutoCloseable {
       }
     }
     adapter = null;
-    if (decodeMode == DecodeMode.PER_ROW) {
-      decodeMode = null;
-    }
+    // decoding's transposed weight copies are remade (mergeLora changed the weights before detaching)
+    decodeMode = null;
   }
 
   /** The attached adapter, or null. */
@@ -594,6 +620,7 @@ public final class LlamaModel implements AutoCloseable {
     }
     long[] ids = toLongs(tokens);
     cache.checkRoom(tokens.length);
+    decodeMode();
     int time = tokens.length;
     int start = cache.length();
     try (NDManager step = manager.newSubManager()) {
@@ -612,10 +639,10 @@ public final class LlamaModel implements AutoCloseable {
       List<KvCache> caches = List.of(cache);
       int[] starts = {start};
       for (int l = 0; l < layers.length; l++) {
-        h = inferenceLayer(l, h, rotary, mask, caches, starts, time, false, step);
+        h = inferenceLayer(l, h, rotary, mask, caches, starts, time, DecodeMode.ROWS, step);
       }
       NDArray last = time == 1 ? h : h.get(new NDIndex().addAllDim().addSliceDim(time - 1, time).addAllDim());
-      NDArray logits = lmHead.apply(rmsNorm(last, finalNorm), false);
+      NDArray logits = lmHead.applyRows(rmsNorm(last, finalNorm), step);
       float[] out = logits.toFloatArray();
       cache.advance(time);
       return out;
@@ -646,60 +673,142 @@ public final class LlamaModel implements AutoCloseable {
       c.checkRoom(1);
     }
     long[] ids = toLongs(nextTokens);
-    boolean batched = decodeMode() == DecodeMode.BATCHED;
-    if (!batched || batch <= GemmRowCheck.MAX_ROWS) {
-      return decodeGroup(caches, ids, batched);
+    DecodeMode mode = decodeMode();
+    if (batch <= GemmRowCheck.MAX_ROWS) {
+      return decodeGroup(caches, ids, mode);
     }
     float[][] out = new float[batch][];
     for (int from = 0; from < batch; from += GemmRowCheck.MAX_ROWS) {
       int to = Math.min(batch, from + GemmRowCheck.MAX_ROWS);
-      float[][] part = decodeGroup(caches.subList(from, to), Arrays.copyOfRange(ids, from, to), true);
+      float[][] part = decodeGroup(caches.subList(from, to), Arrays.copyOfRange(ids, from, to), mode);
       System.arraycopy(part, 0, out, from, to - from);
     }
     return out;
   }
 
   /**
-   * How {@link #decode} computes projections. {@link DecodeMode#BATCHED} (one {@code linear} per projection over the
-   * whole batch padded to at least {@link GemmRowCheck#MIN_ROWS} rows, groups of at most
-   * {@link GemmRowCheck#MAX_ROWS}) when {@link GemmRowCheck} finds, on this CPU and for this model's (and attached
-   * adapter's) weights, that such a GEMM gives each row the same bits whatever the other rows; otherwise
-   * {@link DecodeMode#PER_ROW}, with a logged warning. Checked at the first decode after loading or attaching.
+   * How {@link #decode} computes projections, decided by {@link GemmRowCheck} on this CPU for this model's weights (and
+   * adapter): the preferred mode ({@link #preferDecodeMode}, default {@link DecodeMode#ROWS}) when its check passes,
+   * else {@link DecodeMode#BATCHED} when padded GEMM rows of the layers' projections are invariant (the LM head then
+   * runs per row, in one call when the broadcast one-row products of its blocks are invariant, else one call per row),
+   * else {@link DecodeMode#ROWS} when all broadcast one-row products are, else {@link DecodeMode#PER_ROW} with a
+   * logged warning (same results, more calls). Decided at the first prefill or decode after loading, attaching,
+   * detaching or merging, which also makes the transposed weight copies that prefill and decode read ({@code 4 *
+   * parameters} bytes of the projections and LM head); callers that change parameters in place afterwards call
+   * {@link #weightsChanged()}.
    */
   public DecodeMode decodeMode() {
     if (decodeMode == null) {
-      List<NDArray> weights = new ArrayList<>();
-      for (DecoderLayer layer : layers) {
-        for (Projection p : layer.projections) {
-          weights.add(p.weight);
-          if (p.loraA != null) {
-            weights.add(p.loraA);
-            weights.add(p.loraB);
-          }
-        }
+      decodingBytes = 0;
+      for (Projection p : inferenceProjections()) {
+        decodingBytes += p.prepareDecoding(manager, p == lmHead);
       }
-      weights.add(lmHead.weight);
-      String failure = GemmRowCheck.firstFailure(weights, manager);
-      if (failure == null) {
+      headRows = GemmRowCheck.rowsFailure(Arrays.asList(lmHead.blocks()), manager) == null;
+      if (preferredMode == DecodeMode.PER_ROW) {
+        decodeMode = DecodeMode.PER_ROW;
+        return decodeMode;
+      }
+      if (preferredMode == DecodeMode.ROWS && headRows && rowsFailure() == null) {
+        decodeMode = DecodeMode.ROWS;
+        return decodeMode;
+      }
+      String batched = batchedFailure();
+      String rows = batched == null ? null : rowsFailure();
+      if (batched == null) {
         decodeMode = DecodeMode.BATCHED;
+      } else if (rows == null) {
+        LOG.warn("libtorch's padded GEMM is not row-invariant on this CPU for {}: decoding computes every row on its "
+            + "own (same results)", batched);
+        decodeMode = DecodeMode.ROWS;
       } else {
-        LOG.warn("libtorch's matrix product is not row-invariant on this CPU for {}: batched decoding falls back to "
-            + "one product per sequence (same results, lower throughput)", failure);
+        LOG.warn("libtorch's padded GEMM ({}) and batched one-row products ({}) are not row-invariant on this CPU: "
+            + "decoding falls back to one product per sequence (same results, lower throughput)", batched, rows);
         decodeMode = DecodeMode.PER_ROW;
       }
     }
     return decodeMode;
   }
 
-  /** Forces a decode mode (tests: the fallback path must stay batch-invariant too). */
+  /**
+   * Which decode mode to use when its check passes on this CPU (default {@link DecodeMode#ROWS}, the fastest single
+   * sequence; {@link DecodeMode#BATCHED} gives more aggregate throughput at many sequences, see model/README.md); the
+   * others follow in the order of {@link #decodeMode()}. Takes effect at the next prefill or decode.
+   */
+  public void preferDecodeMode(DecodeMode mode) {
+    preferredMode = java.util.Objects.requireNonNull(mode, "mode");
+    decodeMode = null;
+  }
+
+  /** Makes prefill and decode read the parameters again (after a caller changed them in place). */
+  public void weightsChanged() {
+    decodeMode = null;
+  }
+
+  /** Forces a decode mode (tests and benchmarks), after {@link #decodeMode()} made the transposed copies. */
   void forceDecodeMode(DecodeMode mode) {
+    decodeMode();
     decodeMode = mode;
   }
 
-  private float[][] decodeGroup(List<KvCache> caches, long[] ids, boolean batched) {
+  /**
+   * Null when a padded GEMM ({@link DecodeMode#BATCHED}) gives each row of the layers' projections (and adapter) the
+   * same bits whatever the other rows on this CPU; else the first weight where it does not.
+   */
+  String batchedFailure() {
+    List<NDArray> linear = new ArrayList<>();
+    List<NDArray> transposed = new ArrayList<>();
+    for (Projection p : inferenceProjections()) {
+      if (p == lmHead && !linearKernel) {
+        continue;
+      }
+      if (linearKernel) {
+        linear.add(p.weight);
+      } else {
+        transposed.add(p.weightT());
+      }
+      if (p.loraA != null) {
+        linear.add(p.loraA);
+        linear.add(p.loraB);
+      }
+    }
+    return GemmRowCheck.batchedFailure(linear, transposed, manager);
+  }
+
+  /**
+   * Null when broadcast one-row products ({@link DecodeMode#ROWS}) give each row the bits of that row alone for every
+   * projection and LM head block on this CPU; else the first weight where they do not.
+   */
+  String rowsFailure() {
+    List<NDArray> blocks = new ArrayList<>();
+    for (Projection p : inferenceProjections()) {
+      blocks.addAll(Arrays.asList(p.blocks()));
+    }
+    return GemmRowCheck.rowsFailure(blocks, manager);
+  }
+
+  /** Bench only: {@link DecodeMode#BATCHED} with {@code linear} on the stored weights, as before ROWS existed. */
+  void useLinearKernel(boolean linear) {
+    linearKernel = linear;
+  }
+
+  /** Bytes of the transposed weight copies that prefill and decode read (0 before the first of them). */
+  long decodingBytes() {
+    return decodingBytes;
+  }
+
+  private List<Projection> inferenceProjections() {
+    List<Projection> all = new ArrayList<>();
+    for (DecoderLayer layer : layers) {
+      all.addAll(layer.projections);
+    }
+    all.add(lmHead);
+    return all;
+  }
+
+  private float[][] decodeGroup(List<KvCache> caches, long[] ids, DecodeMode mode) {
     int batch = caches.size();
-    // batched: pad to MIN_ROWS rows (token 0 at position 0, never written to a cache) so every projection is a GEMM
-    int rows = batched ? Math.max(batch, GemmRowCheck.MIN_ROWS) : batch;
+    // BATCHED: pad to MIN_ROWS rows (token 0 at position 0, never written to a cache) so every projection is a GEMM
+    int rows = mode == DecodeMode.BATCHED ? Math.max(batch, GemmRowCheck.MIN_ROWS) : batch;
     long[] paddedIds = rows == batch ? ids : Arrays.copyOf(ids, rows);
     int[] starts = new int[batch];
     int[] pos = new int[rows];
@@ -711,10 +820,16 @@ public final class LlamaModel implements AutoCloseable {
       NDArray h = embedding(step.create(paddedIds, new Shape(rows, 1)), step);
       NDArray[] rotary = rotary(step, pos, rows, 1);
       for (int l = 0; l < layers.length; l++) {
-        h = inferenceLayer(l, h, rotary, null, caches, starts, 1, !batched, step);
+        h = inferenceLayer(l, h, rotary, null, caches, starts, 1, mode, step);
       }
-      NDArray normed = rmsNorm(h, finalNorm);
-      NDArray logits = batched ? lmHead.apply(normed, false) : lmHead.applyPerRow(normed, step);
+      NDArray logits;
+      if (mode == DecodeMode.BATCHED && !linearKernel) {
+        // the LM head runs per row (its GEMM of 4 rows costs 4x one row): padding rows are dropped first
+        NDArray real = rmsNorm(rows == batch ? h : h.get(new NDIndex().addSliceDim(0, batch)), finalNorm);
+        logits = headRows ? lmHead.applyRows(real, step) : lmHead.applyEachRow(real, step);
+      } else {
+        logits = project(lmHead, rmsNorm(h, finalNorm), mode, step);
+      }
       float[] all = logits.toFloatArray();
       int vocab = config.vocabSize();
       float[][] out = new float[batch][];
@@ -731,7 +846,7 @@ public final class LlamaModel implements AutoCloseable {
    * for batched decoding, more (padding rows, which attend to nothing and get a zero attention context).
    */
   private NDArray inferenceLayer(int index, NDArray h, NDArray[] rotary, NDArray mask, List<KvCache> caches,
-      int[] starts, int time, boolean perRow, NDManager step) {
+      int[] starts, int time, DecodeMode mode, NDManager step) {
     DecoderLayer layer = layers[index];
     int batch = caches.size();
     int rows = Math.toIntExact(h.getShape().get(0));
@@ -740,11 +855,11 @@ public final class LlamaModel implements AutoCloseable {
     int dim = config.headDim();
     int group = heads / kvHeads;
     NDArray x = rmsNorm(h, layer.inputNorm);
-    NDArray q = rope(project(layer.q, x, perRow, step).reshape(rows, time, heads, dim).transpose(0, 2, 1, 3),
+    NDArray q = rope(project(layer.q, x, mode, step).reshape(rows, time, heads, dim).transpose(0, 2, 1, 3),
         rotary);
-    NDArray k = rope(project(layer.k, x, perRow, step).reshape(rows, time, kvHeads, dim).transpose(0, 2, 1, 3),
+    NDArray k = rope(project(layer.k, x, mode, step).reshape(rows, time, kvHeads, dim).transpose(0, 2, 1, 3),
         rotary);
-    NDArray v = project(layer.v, x, perRow, step).reshape(rows, time, kvHeads, dim).transpose(0, 2, 1, 3);
+    NDArray v = project(layer.v, x, mode, step).reshape(rows, time, kvHeads, dim).transpose(0, 2, 1, 3);
     NDList contexts = new NDList(rows);
     for (int i = 0; i < batch; i++) {
       KvCache cache = caches.get(i);
@@ -767,11 +882,11 @@ public final class LlamaModel implements AutoCloseable {
       contexts.add(step.zeros(new Shape(rows - batch, time, (long) heads * dim), DataType.FLOAT32));
     }
     NDArray ctx = rows == 1 ? contexts.get(0) : NDArrays.concat(contexts, 0);
-    h = h.add(project(layer.o, ctx, perRow, step));
+    h = h.add(project(layer.o, ctx, mode, step));
     x = rmsNorm(h, layer.postNorm);
-    NDArray g = project(layer.gate, x, perRow, step);
-    NDArray act = (rows > 1 ? siluPerRow(g) : silu(g)).mul(project(layer.up, x, perRow, step));
-    return h.add(project(layer.down, act, perRow, step));
+    NDArray g = project(layer.gate, x, mode, step);
+    NDArray act = (rows > 1 ? siluPerRow(g) : silu(g)).mul(project(layer.up, x, mode, step));
+    return h.add(project(layer.down, act, mode, step));
   }
 
   private static NDArray silu(NDArray g) {
@@ -796,8 +911,15 @@ public final class LlamaModel implements AutoCloseable {
     return NDArrays.concat(out, 0);
   }
 
-  private static NDArray project(Projection p, NDArray x, boolean perRow, NDManager step) {
-    return perRow ? p.applyPerRow(x, step) : p.apply(x, false);
+  private NDArray project(Projection p, NDArray x, DecodeMode mode, NDManager step) {
+    switch (mode) {
+      case ROWS:
+        return p.applyRows(x, step);
+      case PER_ROW:
+        return p.applyEachRow(x, step);
+      default:
+        return linearKernel ? p.apply(x, false) : p.applyBatched(x);
+    }
   }
 
   // ---------------------------------------------------------------- shared pieces
