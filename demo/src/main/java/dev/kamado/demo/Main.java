@@ -69,7 +69,7 @@ public final class Main implements Callable<Integer> {
     @Option(names = "--corpus-documents", defaultValue = "400",
         description = "Policy/FAQ documents for continued pre-training (default ${DEFAULT-VALUE}).")
     int corpusDocuments;
-    @Option(names = "--archive-inquiries", defaultValue = "4000",
+    @Option(names = "--archive-inquiries", defaultValue = "8000",
         description = "Unlabelled past inquiries (an archive without records, as a ticket system holds them) added to "
             + "the continued pre-training data (default ${DEFAULT-VALUE}).")
     int archiveInquiries;
@@ -123,7 +123,7 @@ public final class Main implements Callable<Integer> {
     boolean cpt;
     @Option(names = "--cpt-epochs", defaultValue = "1",
         description = "Continued pre-training epochs (default ${DEFAULT-VALUE}).") int cptEpochs;
-    @Option(names = "--sft-epochs", defaultValue = "5",
+    @Option(names = "--sft-epochs", defaultValue = "10",
         description = "Fine-tuning epochs (default ${DEFAULT-VALUE}).") int sftEpochs;
     @Option(names = "--batch-size", defaultValue = "16",
         description = "Examples per micro-batch (default ${DEFAULT-VALUE}).") int batchSize;
