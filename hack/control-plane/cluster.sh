@@ -218,8 +218,14 @@ pick_port() { # var
     USED_PORTS+="${!1} "
     return 0
   fi
+  # Below the kernel's ephemeral range: a port from inside it can be taken by any outgoing connection (the
+  # components' own connections to etcd and the apiserver included) between this check and the bind.
+  local low=32768 span
+  read -r low _ </proc/sys/net/ipv4/ip_local_port_range 2>/dev/null || true
+  ((low > 11024)) || low=32768
+  span=$((low - 11024))
   for ((i = 0; i < 200; i++)); do
-    p=$((20000 + RANDOM % 30000))
+    p=$((11024 + RANDOM % span))
     [[ "$USED_PORTS" == *" $p "* ]] && continue
     if port_free "$p"; then
       printf -v "$1" '%s' "$p"
