@@ -19,8 +19,13 @@ import java.util.concurrent.ConcurrentHashMap;
  * decision taken here is replaced, as a whole, by what that decision wrote.
  */
 final class AutoscalerMemory {
-  /** A decision: when its figures were read, the replica count it chose and the whole status it wrote. */
-  record Decided(Instant readAt, int desiredReplicas, AutoscalerStatus written) {}
+  /** A decision: when its figures were read and the whole status it wrote. */
+  record Decided(Instant readAt, AutoscalerStatus written) {
+    /** The replica count the decision chose. */
+    int desiredReplicas() {
+      return written.getDesiredReplicas();
+    }
+  }
 
   private final Map<String, Decided> byUid = new ConcurrentHashMap<>();
 
@@ -45,9 +50,9 @@ final class AutoscalerMemory {
     return cached;
   }
 
-  /** Remembers a decision and (a copy of) the status it wrote. */
-  void remember(String uid, Instant readAt, int desiredReplicas, AutoscalerStatus written) {
-    byUid.put(uid, new Decided(readAt, desiredReplicas, Serialization.clone(written)));
+  /** Remembers a decision and (a copy of) the status it wrote, whose {@code desiredReplicas} is the count chosen. */
+  void remember(String uid, Instant readAt, AutoscalerStatus written) {
+    byUid.put(uid, new Decided(readAt, Serialization.clone(written)));
   }
 
   /** Forgets ModelServers that no longer exist. */

@@ -172,8 +172,8 @@ public class ModelServerReconciler implements Reconciler<ModelServer> {
     }
     String uid = server.getMetadata().getUid();
     AutoscalerMemory.Decided last = decided.last(uid);
-    AutoscalerStatus continued = decided.current(uid, status.getAutoscaler());
-    if (continued != status.getAutoscaler()) {
+    AutoscalerStatus continued = decided.current(uid, auto);
+    if (last != null && continued != auto) {
       // The cached status predates the last decision: continue from what that decision wrote, as a whole.
       auto = continued;
       status.setAutoscaler(auto);
@@ -213,7 +213,7 @@ public class ModelServerReconciler implements Reconciler<ModelServer> {
           decision.kind() == ScalingDecision.Kind.SCALE_UP ? "ScaledUp" : "ScaledDown", decision.message());
       LOG.info("{}/{}: {}", server.getMetadata().getNamespace(), server.getMetadata().getName(), decision.message());
     }
-    decided.remember(uid, now, decision.desiredReplicas(), auto);
+    decided.remember(uid, now, auto);
     return decision.desiredReplicas();
   }
 

@@ -33,7 +33,7 @@ class AutoscalerMemoryTest {
     AutoscalerStatus stale = status("hold at 4: a recommendation of 4 within the last 30s keeps it", 4, T0);
     AutoscalerStatus written = status("scale down 4 -> 3", 3, T0.plusSeconds(5));
     written.setLastScaleTime(T0.plusSeconds(5).truncatedTo(java.time.temporal.ChronoUnit.SECONDS).toString());
-    memory.remember("uid", T0.plusSeconds(5), 3, written);
+    memory.remember("uid", T0.plusSeconds(5), written);
     written.setLastDecision("edited after remembering");
 
     AutoscalerStatus current = memory.current("uid", stale);
@@ -50,7 +50,7 @@ class AutoscalerMemoryTest {
   @Test
   void aCachedStatusWrittenByTheLastDecisionOrLaterIsKept() {
     AutoscalerMemory memory = new AutoscalerMemory();
-    memory.remember("uid", T0, 3, status("scale down 4 -> 3", 3, T0));
+    memory.remember("uid", T0, status("scale down 4 -> 3", 3, T0));
     // Status times are whole seconds: the patch of the decision at 10:00:00.400 reads 10:00:00.
     AutoscalerStatus patched = status("scale down 4 -> 3", 3, T0);
     assertThat(memory.current("uid", patched)).isSameAs(patched);
@@ -61,8 +61,8 @@ class AutoscalerMemoryTest {
   @Test
   void forgetsModelServersThatAreGone() {
     AutoscalerMemory memory = new AutoscalerMemory();
-    memory.remember("a", T0, 2, status("x", 2, T0));
-    memory.remember("b", T0, 2, status("x", 2, T0));
+    memory.remember("a", T0, status("x", 2, T0));
+    memory.remember("b", T0, status("x", 2, T0));
     memory.retain(Set.of("b"));
     assertThat(memory.last("a")).isNull();
     assertThat(memory.last("b")).isNotNull();
