@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.kamado.demo.data.CorpusGenerator;
 import dev.kamado.demo.data.DatasetFiles;
+import dev.kamado.demo.data.DeadlineMix;
 import dev.kamado.demo.data.PhraseBook;
 import dev.kamado.demo.data.TriageDataset;
 import dev.kamado.demo.data.TriageRecord;
@@ -74,6 +75,19 @@ public final class Main implements Callable<Integer> {
             + "the continued pre-training data (default ${DEFAULT-VALUE}).")
     int archiveInquiries;
 
+    @Option(names = "--train-relative-deadlines", defaultValue = "18",
+        description = "Percent of the training inquiries with a deadline whose deadline is relative (tomorrow, next "
+            + "Friday, 今月末...); validation and test keep the natural 18 (default ${DEFAULT-VALUE}).")
+    int trainRelativeDeadlines;
+    @Option(names = "--train-full-width-dates", defaultValue = "14",
+        description = "Percent of the Japanese absolute deadlines of the training split written in full-width digits; "
+            + "validation and test keep the natural 14 (default ${DEFAULT-VALUE}).")
+    int trainFullWidthDates;
+
+    DeadlineMix trainingDeadlines() {
+      return new DeadlineMix(trainRelativeDeadlines, trainFullWidthDates);
+    }
+
     TriageDataset.Sizes sizes() {
       return new TriageDataset.Sizes(train, validation, test);
     }
@@ -89,7 +103,7 @@ public final class Main implements Callable<Integer> {
 
     @Override
     public Integer call() throws IOException {
-      TriageDataset dataset = TriageDataset.generate(data.seed, data.sizes());
+      TriageDataset dataset = TriageDataset.generate(data.seed, data.sizes(), data.trainingDeadlines());
       DatasetFiles.write(dataset, out);
       new CorpusGenerator(data.seed, PhraseBook.standard()).write(out.resolve("corpus.jsonl"), data.corpusDocuments);
       if (data.archiveInquiries > 0) {
@@ -168,6 +182,7 @@ public final class Main implements Callable<Integer> {
     @Override
     public Integer call() throws IOException, InterruptedException {
       DemoRun.Options o = new DemoRun.Options(out, trainerJar, serverJar, data.seed, data.sizes(),
+          data.trainingDeadlines(),
           data.corpusDocuments, data.archiveInquiries, cpt, cptEpochs, sftEpochs, batchSize, cptLr, sftLr, maxSeq,
           new TrainerCli.ModelSize(vocab, hidden, layers, heads, kvHeads, intermediate, maxPositions), concurrency,
           fewShot, fewShotLimit, maxTokens, trainerJvmArgs, serverArgs, Duration.ofSeconds(readyTimeout));

@@ -15,7 +15,7 @@ import java.util.random.RandomGenerator;
  *   <li>"this Friday" / 今週の金曜日 is the Friday of the reference date's week (only used Monday to Thursday);</li>
  *   <li>"next Friday" / 来週の金曜日 and "next Monday" / 来週の月曜日 are those days of the following week
  *       (weeks start on Monday);</li>
- *   <li>"the end of the month" / 今月末 is the last day of the reference date's month.</li>
+ *   <li>"the end of the month" / 今月末 is the last day of the reference date's month (not used on that day).</li>
  * </ul>
  */
 public final class DueDates {
@@ -26,8 +26,16 @@ public final class DueDates {
 
   /** An absolute deadline 1 to 40 days after {@code reference}, written in one of the language's notations. */
   public static DueDate absolute(String language, LocalDate reference, RandomGenerator random) {
+    return absolute(language, reference, random, DeadlineMix.NATURAL);
+  }
+
+  /**
+   * An absolute deadline as {@link #absolute(String, LocalDate, RandomGenerator)} writes it, with Japanese full-width
+   * digits as often as {@code mix} says.
+   */
+  public static DueDate absolute(String language, LocalDate reference, RandomGenerator random, DeadlineMix mix) {
     LocalDate due = reference.plusDays(1 + random.nextInt(40));
-    return new DueDate(language.equals("ja") ? japanese(due, random) : english(due, random), due);
+    return new DueDate(language.equals("ja") ? japanese(due, random, mix) : english(due, random), due);
   }
 
   /** A deadline relative to {@code reference}: tomorrow, this/next Friday, next Monday, the end of the month. */
@@ -36,6 +44,9 @@ public final class DueDates {
     int kind = random.nextInt(6);
     if (kind == 2 && reference.getDayOfWeek().getValue() >= DayOfWeek.FRIDAY.getValue()) {
       kind = 3;
+    }
+    if (kind == 5 && reference.equals(reference.with(TemporalAdjusters.lastDayOfMonth()))) {
+      kind = 0; // "the end of the month" on its last day would be no deadline after the message
     }
     return switch (kind) {
       case 0 -> new DueDate(ja ? "明日" : "tomorrow", reference.plusDays(1));
@@ -68,10 +79,12 @@ public final class DueDates {
     };
   }
 
-  private static String japanese(LocalDate d, RandomGenerator random) {
+  private static String japanese(LocalDate d, RandomGenerator random, DeadlineMix mix) {
     int m = d.getMonthValue();
     int day = d.getDayOfMonth();
-    return switch (random.nextInt(7)) {
+    int notation = mix.natural() ? random.nextInt(7)
+        : random.nextInt(100) < mix.fullWidthPercent() ? 6 : random.nextInt(6);
+    return switch (notation) {
       case 0 -> String.format(Locale.ROOT, "%d/%02d/%02d", d.getYear(), m, day);
       case 1 -> d.toString();
       case 2 -> d.getYear() + "年" + m + "月" + day + "日";

@@ -4,6 +4,7 @@ import dev.kamado.demo.data.PhraseBook.Department;
 import dev.kamado.demo.data.PhraseBook.SystemName;
 import java.time.DayOfWeek;
 import java.time.LocalDate;
+import java.time.format.TextStyle;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -38,8 +39,16 @@ public final class InquiryGenerator {
     this.phrases = phrases;
   }
 
-  /** The inquiry at {@code index}. */
+  /** The inquiry at {@code index}, with the natural mix of deadline forms. */
   public Inquiry generate(int index) {
+    return generate(index, DeadlineMix.NATURAL);
+  }
+
+  /**
+   * The inquiry at {@code index} with deadlines written as {@code mix} says. With {@link DeadlineMix#NATURAL} it is
+   * exactly {@link #generate(int)}; another mix changes only how the deadline is written and what follows from it.
+   */
+  public Inquiry generate(int index, DeadlineMix mix) {
     SplittableRandom random = new SplittableRandom(seed * 0x9E3779B97F4A7C15L + index * 0xBF58476D1CE4E5B9L + 1);
     String language = random.nextBoolean() ? "ja" : "en";
     String category = CATEGORIES.get(random.nextInt(CATEGORIES.size()));
@@ -81,8 +90,9 @@ public final class InquiryGenerator {
     String dueDate = null;
     int dateKind = random.nextInt(100);
     if (dateKind >= 35) {
-      DueDates.DueDate due = dateKind < 88 ? DueDates.absolute(language, reference, random)
-          : DueDates.relative(language, reference, random);
+      boolean relative = mix.natural() ? dateKind >= 88 : random.nextInt(100) < mix.relativePercent();
+      DueDates.DueDate due = relative ? DueDates.relative(language, reference, random)
+          : DueDates.absolute(language, reference, random, mix);
       m.values.put("{date}", due.expression());
       dueDate = due.date().toString();
     }
@@ -105,10 +115,18 @@ public final class InquiryGenerator {
     if (secondSystem != null) {
       systems.add(secondSystem);
     }
-    String text = "Date: " + reference + "\n\n" + body.strip();
+    String text = header(reference) + "\n\n" + body.strip();
     TriageRecord record = new TriageRecord(language, category, dept.value(), urgency, requester, dueDate, systems,
         summary);
     return new Inquiry(String.format(Locale.ROOT, "triage-%06d", index), reference, text, record);
+  }
+
+  /**
+   * The first line of every inquiry: the day it was sent, with its weekday, as a ticket or mail system stamps it
+   * ({@code Date: 2027-05-19 (Wed)}). Relative deadlines ("next Friday", 明後日) resolve against it.
+   */
+  public static String header(LocalDate reference) {
+    return "Date: " + reference + " (" + reference.getDayOfWeek().getDisplayName(TextStyle.SHORT, Locale.ENGLISH) + ")";
   }
 
   private static LocalDate referenceDate(SplittableRandom random) {

@@ -25,8 +25,39 @@ public record TriageDataset(List<Inquiry> train, List<Inquiry> validation, List<
     }
   }
 
-  /** Generates the splits from {@code seed}. */
+  /** Generates the splits from {@code seed}, every split with the natural mix of deadline forms. */
   public static TriageDataset generate(long seed, Sizes sizes) {
+    return generate(seed, sizes, DeadlineMix.NATURAL);
+  }
+
+  /**
+   * Generates the splits from {@code seed}, the training split with {@code trainingMix}. Validation and test are
+   * exactly those of the natural splits; each training inquiry is the natural one at its index written with
+   * {@code trainingMix} (kept natural in the rare case that its text is already taken).
+   */
+  public static TriageDataset generate(long seed, Sizes sizes, DeadlineMix trainingMix) {
+    TriageDataset natural = generateNatural(seed, sizes);
+    if (trainingMix.natural()) {
+      return natural;
+    }
+    InquiryGenerator generator = new InquiryGenerator(seed, PhraseBook.standard());
+    Set<String> taken = new HashSet<>();
+    for (List<Inquiry> split : List.of(natural.train(), natural.validation(), natural.test())) {
+      split.forEach(q -> taken.add(q.text()));
+    }
+    List<Inquiry> train = new ArrayList<>(natural.train().size());
+    for (Inquiry q : natural.train()) {
+      Inquiry mixed = generator.generate(indexOf(q), trainingMix);
+      train.add(mixed.text().equals(q.text()) || taken.add(mixed.text()) ? mixed : q);
+    }
+    return new TriageDataset(List.copyOf(train), natural.validation(), natural.test());
+  }
+
+  private static int indexOf(Inquiry q) {
+    return Integer.parseInt(q.id().substring(q.id().lastIndexOf('-') + 1));
+  }
+
+  private static TriageDataset generateNatural(long seed, Sizes sizes) {
     InquiryGenerator generator = new InquiryGenerator(seed, PhraseBook.standard());
     Set<String> seen = new HashSet<>();
     List<Inquiry> train = new ArrayList<>(sizes.train());

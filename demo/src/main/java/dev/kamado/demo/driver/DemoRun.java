@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.kamado.demo.data.CorpusGenerator;
 import dev.kamado.demo.data.DatasetFiles;
+import dev.kamado.demo.data.DeadlineMix;
 import dev.kamado.demo.data.Inquiry;
 import dev.kamado.demo.data.PhraseBook;
 import dev.kamado.demo.data.TriageDataset;
@@ -40,6 +41,7 @@ public final class DemoRun {
 
   /** Everything the run can be told. */
   public record Options(Path out, Path trainerJar, Path serverJar, long seed, TriageDataset.Sizes sizes,
+      DeadlineMix trainingDeadlines,
       int corpusDocuments, int archiveInquiries, boolean continuedPretraining, int cptEpochs, int sftEpochs, int batchSize,
       double cptLearningRate, double sftLearningRate, int maxSequenceLength, TrainerCli.ModelSize modelSize,
       int concurrency, int fewShotExamples, int fewShotLimit, int maxTokens, List<String> trainerJvmArgs, List<String> serverArgs,
@@ -68,7 +70,7 @@ public final class DemoRun {
 
     // 1. Data.
     long t0 = System.nanoTime();
-    TriageDataset dataset = TriageDataset.generate(o.seed(), o.sizes());
+    TriageDataset dataset = TriageDataset.generate(o.seed(), o.sizes(), o.trainingDeadlines());
     DatasetFiles.write(dataset, data);
     new CorpusGenerator(o.seed(), PhraseBook.standard()).write(data.resolve("corpus.jsonl"), o.corpusDocuments());
     // Continued pre-training reads a folder: the policy/FAQ corpus and, optionally, unlabelled archive inquiries.

@@ -29,15 +29,64 @@ import org.junit.jupiter.api.io.TempDir;
 class TriageDatasetTest {
   private static final ObjectMapper JSON = new ObjectMapper();
   private static final PhraseBook PHRASES = PhraseBook.standard();
+  private static final DeadlineMix LEANING = new DeadlineMix(40, 30);
   private static TriageDataset dataset;
+  private static TriageDataset leaning;
+  /** Every inquiry of the natural splits and of the training split that leans on rare deadline forms. */
   private static List<Inquiry> all;
 
   @BeforeAll
   static void generate() {
     dataset = TriageDataset.generate(20261128L, new TriageDataset.Sizes(2000, 200, 200));
+    leaning = TriageDataset.generate(20261128L, new TriageDataset.Sizes(2000, 200, 200), LEANING);
     all = new ArrayList<>(dataset.train());
     all.addAll(dataset.validation());
     all.addAll(dataset.test());
+    all.addAll(leaning.train());
+  }
+
+  @Test
+  void aTrainingDeadlineMixChangesOnlyHowTrainingDeadlinesAreWritten() {
+    assertThat(leaning.validation()).isEqualTo(dataset.validation());
+    assertThat(leaning.test()).isEqualTo(dataset.test());
+    assertThat(leaning.train()).hasSameSizeAs(dataset.train());
+    Set<String> texts = new HashSet<>();
+    leaning.train().forEach(q -> texts.add(q.text()));
+    leaning.validation().forEach(q -> texts.add(q.text()));
+    leaning.test().forEach(q -> texts.add(q.text()));
+    assertThat(texts).hasSize(2400);
+    for (int i = 0; i < dataset.train().size(); i++) {
+      Inquiry natural = dataset.train().get(i);
+      Inquiry mixed = leaning.train().get(i);
+      assertThat(mixed.id()).isEqualTo(natural.id());
+      assertThat(mixed.referenceDate()).isEqualTo(natural.referenceDate());
+      assertThat(mixed.record().language()).isEqualTo(natural.record().language());
+      assertThat(mixed.record().category()).isEqualTo(natural.record().category());
+      assertThat(mixed.record().dueDate() == null).isEqualTo(natural.record().dueDate() == null);
+    }
+    assertThat(relativeShare(dataset.train())).isBetween(0.14, 0.23);
+    assertThat(relativeShare(dataset.test())).isBetween(0.10, 0.28);
+    assertThat(relativeShare(leaning.train())).isBetween(0.35, 0.45);
+    assertThat(fullWidthShare(dataset.train())).isBetween(0.09, 0.19);
+    assertThat(fullWidthShare(leaning.train())).isBetween(0.25, 0.35);
+    assertThat(TriageDataset.generate(20261128L, new TriageDataset.Sizes(2000, 200, 200), DeadlineMix.NATURAL))
+        .isEqualTo(dataset);
+  }
+
+  private static final Pattern RELATIVE = Pattern.compile(
+      "tomorrow|this Friday|next Friday|next Monday|end of (the|this) month|明日|明後日|今週の?金曜|来週の?[月金]曜|今月末");
+
+  /** Share of the inquiries with a deadline whose deadline is written relative to the date line. */
+  private static double relativeShare(List<Inquiry> split) {
+    List<Inquiry> dated = split.stream().filter(q -> q.record().dueDate() != null).toList();
+    return dated.stream().filter(q -> RELATIVE.matcher(body(q)).find()).count() / (double) dated.size();
+  }
+
+  /** Share of the Japanese absolute deadlines written in full-width digits. */
+  private static double fullWidthShare(List<Inquiry> split) {
+    List<Inquiry> absolute = split.stream().filter(q -> q.record().dueDate() != null)
+        .filter(q -> q.record().language().equals("ja") && !RELATIVE.matcher(body(q)).find()).toList();
+    return absolute.stream().filter(q -> body(q).matches("(?s).*[０-９].*")).count() / (double) absolute.size();
   }
 
   @Test
@@ -104,7 +153,9 @@ class TriageDatasetTest {
     Set<String> train = new HashSet<>();
     dataset.train().forEach(q -> train.add(q.text()));
     Set<String> ids = new HashSet<>();
-    all.forEach(q -> assertThat(ids.add(q.id())).as("unique id %s", q.id()).isTrue());
+    for (List<Inquiry> split : List.of(dataset.train(), dataset.validation(), dataset.test())) {
+      split.forEach(q -> assertThat(ids.add(q.id())).as("unique id %s", q.id()).isTrue());
+    }
     for (Inquiry q : dataset.validation()) {
       assertThat(train).doesNotContain(q.text());
     }
@@ -181,7 +232,7 @@ class TriageDatasetTest {
         + "|明日|明後日|来週の?[月金]曜|今週の?金曜|今月末");
     for (Inquiry q : all) {
       String body = body(q);
-      assertThat(q.text()).startsWith("Date: " + q.referenceDate() + "\n\n");
+      assertThat(q.text()).startsWith(InquiryGenerator.header(q.referenceDate()) + "\n\n");
       if (q.record().dueDate() == null) {
         assertThat(anyDate.matcher(body).find()).as("%s has no deadline but mentions a date:%n%s", q.id(), q.text())
             .isFalse();

@@ -4,9 +4,12 @@ import java.util.regex.Pattern;
 
 /**
  * The split regex of tokenizers made by {@link BpeTrainer}: GPT-2/Qwen-like (English contractions, words with one
- * leading space, numbers in groups of up to three digits, punctuation runs, whitespace), with Japanese kept sensible:
- * runs of kanji, of hiragana and of katakana (with the long-vowel mark {@code ー}) are separate pieces, so that
- * frequent morphemes and okurigana become tokens instead of whole phrases.
+ * leading space, every digit on its own as Llama and Qwen2 split numbers, punctuation runs, whitespace), with Japanese
+ * kept sensible: runs of kanji, of hiragana and of katakana (with the long-vowel mark {@code ー}) are separate pieces,
+ * so that frequent morphemes and okurigana become tokens instead of whole phrases.
+ *
+ * <p>Single digits keep dates and amounts compositional: a small model learns "the day after the 28th" or "7月" as
+ * July from ten digit tokens instead of a token per number from 0 to 999 (and the same for full-width digits).
  *
  * <p>The same expression is written to tokenizer.json in the Oniguruma syntax that Hugging Face {@code tokenizers}
  * runs ({@link #ONIGURUMA}) and used in Java ({@link #JAVA}) to count words while training; the two differ only in
@@ -20,7 +23,7 @@ public final class PreTokenizerRegex {
       + "| ?[\\p{Hiragana}ー]+"
       + "| ?[\\p{Katakana}ー]+"
       + "| ?[^\\P{L}\\p{Han}\\p{Hiragana}\\p{Katakana}]+"
-      + "|\\p{N}{1,3}"
+      + "|\\p{N}"
       + "| ?[^\\s\\p{L}\\p{N}]+[\\r\\n]*"
       + "|\\s*[\\r\\n]+"
       + "|\\s+(?!\\S)"
