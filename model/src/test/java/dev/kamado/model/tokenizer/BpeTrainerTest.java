@@ -21,7 +21,7 @@ class BpeTrainerTest {
   @BeforeAll
   static void train() throws Exception {
     trained = dir.resolve("bpe");
-    BpeTrainer trainer = new BpeTrainer(1024);
+    BpeTrainer trainer = new BpeTrainer(1000);
     TestCorpus.lines(1, 200_000).forEach(trainer::add);
     trainer.train().save(trained);
   }
@@ -29,7 +29,7 @@ class BpeTrainerTest {
   @Test
   void trainsTheRequestedVocabularyWithSpecialTokensFirst() throws Exception {
     try (TextTokenizer tok = TextTokenizer.load(trained)) {
-      assertThat(tok.vocabSize()).isEqualTo(1024);
+      assertThat(tok.vocabSize()).isEqualTo(1000);
       assertThat(tok.tokenId("<|endoftext|>")).hasValue(0);
       assertThat(tok.tokenId("<|im_start|>")).hasValue(1);
       assertThat(tok.tokenId("<|im_end|>")).hasValue(2);
@@ -61,7 +61,7 @@ class BpeTrainerTest {
   @Test
   void sameCorpusGivesByteIdenticalFiles() throws Exception {
     Path again = dir.resolve("again");
-    BpeTrainer trainer = new BpeTrainer(1024);
+    BpeTrainer trainer = new BpeTrainer(1000);
     TestCorpus.lines(1, 200_000).forEach(trainer::add);
     trainer.train().save(again);
     for (String f : List.of("tokenizer.json", "tokenizer_config.json")) {
