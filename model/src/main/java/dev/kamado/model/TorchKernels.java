@@ -59,9 +59,9 @@ public final class TorchKernels {
       "  def adamw(self: __torch__.KamadoKernels, params: List[Tensor], grads: List[Tensor], exp_avgs: List[Tensor],",
       "      exp_avg_sqs: List[Tensor], step: float, lr: float, beta1: float, beta2: float, weight_decay: float,",
       "      eps: float, grad_scale: float) -> NoneType:",
-      "    t = torch.full(annotate(List[int], []), step, dtype=6)",
+      "    t = torch.full(annotate(List[int], []), step, dtype=6, device=params[0].device)",
       "    steps = [t for _ in range(len(params))]",
-      "    scale = torch.full(annotate(List[int], []), grad_scale, dtype=6)",
+      "    scale = torch.full(annotate(List[int], []), grad_scale, dtype=6, device=params[0].device)",
       "    torch._fused_adamw_(params, grads, exp_avgs, exp_avg_sqs, annotate(List[Tensor], []), steps, lr=lr,"
           + " beta1=beta1, beta2=beta2, weight_decay=weight_decay, eps=eps, amsgrad=False, maximize=False,"
           + " grad_scale=scale)",
