@@ -14,7 +14,9 @@ seeded shuffle. The model computes logits for every position, as transformers do
 
 Prints one JSON line: tokens_per_second (real, non-padding tokens per second of training steps: forward, backward,
 clipping, optimizer; model loading excluded, like the Kamado figure), tokens, padded_tokens, steps, seconds,
-peak_rss_mb (ru_maxrss), versions. Test/bench tooling only; never part of an image.
+cpu_seconds and tokens_per_cpu_second (the main thread's CPU time over the same steps: with one torch thread every
+operation runs on it, so this figure does not move when other processes compete for the cores), peak_rss_mb
+(ru_maxrss), versions. Test/bench tooling only; never part of an image.
 """
 import argparse
 import json
@@ -73,6 +75,7 @@ def main():
     tokens = 0
     padded = 0
     start = time.perf_counter()
+    cpu_start = time.thread_time()
     for s in range(args.steps):
         batch = batches[s % len(batches)]
         out = model(**batch)
@@ -85,9 +88,10 @@ def main():
         tokens += int(mask.sum()) if mask is not None else batch["input_ids"].numel()
         padded += batch["input_ids"].numel()
     seconds = time.perf_counter() - start
+    cpu_seconds = time.thread_time() - cpu_start
     print(json.dumps({
         "tokens_per_second": tokens / seconds, "tokens": tokens, "padded_tokens": padded, "steps": args.steps,
-        "seconds": seconds,
+        "seconds": seconds, "cpu_seconds": cpu_seconds, "tokens_per_cpu_second": tokens / cpu_seconds,
         "final_loss": float(out.loss), "trainable_parameters": sum(p.numel() for p in params),
         "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0,
         "versions": {"python": sys.version.split()[0], "torch": torch.__version__,

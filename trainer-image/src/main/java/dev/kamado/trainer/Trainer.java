@@ -34,6 +34,8 @@ import dev.kamado.trainer.optim.LrSchedule;
 import dev.kamado.trainer.progress.ProgressSink;
 import dev.kamado.trainer.progress.ResultWriter;
 import java.io.IOException;
+import java.lang.management.ManagementFactory;
+import java.lang.management.ThreadMXBean;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
@@ -55,6 +57,7 @@ import org.slf4j.LoggerFactory;
 public final class Trainer {
   private static final Logger LOG = LoggerFactory.getLogger(Trainer.class);
   private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.ORDER_MAP_ENTRIES_BY_KEYS);
+  private static final ThreadMXBean THREAD_CPU = ManagementFactory.getThreadMXBean();
   /** Tokenizer and generation files copied from the base model next to the produced weights. */
   static final List<String> TOKENIZER_FILES = List.of("tokenizer.json", "tokenizer_config.json",
       "special_tokens_map.json", "generation_config.json", "tokenizer.model", "vocab.json", "merges.txt",
@@ -373,10 +376,12 @@ public final class Trainer {
       double intervalLoss = 0;
       long intervalTargets = 0;
       long computeNanos = 0;
+      long computeCpuNanos = 0;
       long computeTokens = 0;
       long computeSteps = 0;
       while (step < totalSteps) {
         long computeStart = System.nanoTime();
+        long cpuStart = THREAD_CPU.getCurrentThreadCpuTime();
         long tokensBefore = tokensSeen;
         int first = (int) micro;
         int last = (int) Math.min(plan.size(), micro + accumulation);
@@ -412,14 +417,18 @@ public final class Trainer {
           tokensSeen += batch.tokens();
         }
         micro = last;
+        double clipFactor = 1.0;
         if (hp.maxGradNorm() > 0) {
-          double norm = GradientClipping.clip(trainable.values(), hp.maxGradNorm(), manager);
+          double norm = GradientClipping.norm(trainable.values(), manager);
+          clipFactor = GradientClipping.coefficient(norm, hp.maxGradNorm());
           LOG.debug("step {} gradient norm {}", step, Double.toHexString(norm));
         }
         lastLr = schedule.at(step);
-        optimizer.step(lastLr);
+        // clipping is applied by the optimizer as it reads the gradients (one pass fewer)
+        optimizer.step(lastLr, clipFactor);
         step++;
         computeNanos += System.nanoTime() - computeStart;
+        computeCpuNanos += THREAD_CPU.getCurrentThreadCpuTime() - cpuStart;
         computeTokens += tokensSeen - tokensBefore;
         computeSteps++;
 
@@ -445,9 +454,15 @@ public final class Trainer {
         }
       }
       if (computeSteps > 0) {
-        LOG.info("Training throughput: {} tokens/s ({} tokens in {} steps, {} s; evaluation and checkpoints excluded)",
+        // libtorch runs every operation of a step on this thread (one intra-op thread; autograd's CPU work runs on
+        // the thread that calls backward), so this thread's CPU time is the step's compute, whatever else the
+        // machine is doing
+        LOG.info("Training throughput: {} tokens/s ({} tokens in {} steps, {} s; evaluation and checkpoints excluded;"
+            + " training thread CPU {} s, {} tokens per CPU second)",
             String.format(Locale.ROOT, "%.1f", computeTokens / (computeNanos / 1e9)), computeTokens, computeSteps,
-            String.format(Locale.ROOT, "%.3f", computeNanos / 1e9));
+            String.format(Locale.ROOT, "%.3f", computeNanos / 1e9),
+            String.format(Locale.ROOT, "%.3f", computeCpuNanos / 1e9),
+            String.format(Locale.ROOT, "%.1f", computeTokens / (computeCpuNanos / 1e9)));
       }
       Map<String, Double> metrics = evaluate();
       lastEvalLoss = metrics.get("eval_loss");

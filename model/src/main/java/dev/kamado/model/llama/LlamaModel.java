@@ -14,6 +14,7 @@ import ai.djl.nn.core.Linear;
 import dev.kamado.model.ModelConfig;
 import dev.kamado.model.ModelConfigJson;
 import dev.kamado.model.NdTensors;
+import dev.kamado.model.TorchKernels;
 import dev.kamado.model.safetensors.DType;
 import dev.kamado.model.safetensors.Safetensors;
 import dev.kamado.model.safetensors.SafetensorsWriter;
@@ -481,7 +482,8 @@ public final class LlamaModel implements AutoCloseable {
 
     NDArray h = embedding(idArray, scope);
     NDArray[] rotary = rotary(scope, positions, batch, time);
-    NDArray mask = trainingMask(seg, scope, batch, time);
+    // rows that are one segment each need only the causal mask, which the attention kernel applies by itself
+    NDArray mask = singleSegmentRows(segments, batch, time) ? null : trainingMask(seg, scope, batch, time);
     for (DecoderLayer layer : layers) {
       h = trainingLayer(layer, h, rotary, mask, batch, time, training);
     }
@@ -493,20 +495,16 @@ public final class LlamaModel implements AutoCloseable {
     int heads = config.numAttentionHeads();
     int kvHeads = config.numKeyValueHeads();
     int dim = config.headDim();
-    int group = heads / kvHeads;
     NDArray x = rmsNorm(h, layer.inputNorm);
     // one LoRA dropout mask for the projections that read the same input (q/k/v, then gate/up)
     NDArray xd = sharedLoraInput(x, training, layer.q, layer.k, layer.v);
     NDArray q = rope(layer.q.apply(x, xd).reshape(batch, time, heads, dim).transpose(0, 2, 1, 3), rotary);
     NDArray k = rope(layer.k.apply(x, xd).reshape(batch, time, kvHeads, dim).transpose(0, 2, 1, 3), rotary);
     NDArray v = layer.v.apply(x, xd).reshape(batch, time, kvHeads, dim).transpose(0, 2, 1, 3);
-    // NdTensors.times, not mul(float): autograd keeps the scalar, and DJL's Number operand lives on a Java buffer
-    // that the garbage collector may free before backward runs.
-    NDArray scores = NdTensors.times(q.reshape(batch, kvHeads, (long) group * time, dim)
-        .matMul(k.transpose(0, 1, 3, 2)), attentionScale).reshape(batch, heads, time, time).add(mask);
-    NDArray probs = scores.softmax(3);
-    NDArray ctx = probs.reshape(batch, kvHeads, (long) group * time, time).matMul(v)
-        .reshape(batch, heads, time, dim).transpose(0, 2, 1, 3).reshape(batch, time, (long) heads * dim);
+    // libtorch's fused attention (flash kernel on the CPU): no [B, H, T, T] scores kept for backward, and with a
+    // null mask (causal only) the blocks above the diagonal are skipped
+    NDArray ctx = TorchKernels.get().attention(q, k, v, mask, attentionScale)
+        .transpose(0, 2, 1, 3).reshape(batch, time, (long) heads * dim);
     h = h.add(layer.o.apply(ctx, training));
     x = rmsNorm(h, layer.postNorm);
     return h.add(mlp(layer, x, training));
@@ -514,7 +512,7 @@ public final class LlamaModel implements AutoCloseable {
 
   private NDArray mlp(DecoderLayer layer, NDArray x, boolean training) {
     NDArray xd = sharedLoraInput(x, training, layer.gate, layer.up);
-    NDArray act = silu(layer.gate.apply(x, xd));
+    NDArray act = TorchKernels.get().silu(layer.gate.apply(x, xd));
     return layer.down.apply(act.mul(layer.up.apply(x, xd)), training);
   }
 
@@ -527,6 +525,22 @@ public final class LlamaModel implements AutoCloseable {
       }
     }
     return x;
+  }
+
+  /** Whether every row is a single segment (no padding, no packing): then attention needs only the causal mask. */
+  private static boolean singleSegmentRows(long[] segments, int batch, int time) {
+    for (int b = 0; b < batch; b++) {
+      long first = segments[b * time];
+      if (first == 0) {
+        return false;
+      }
+      for (int t = 1; t < time; t++) {
+        if (segments[b * time + t] != first) {
+          return false;
+        }
+      }
+    }
+    return true;
   }
 
   /** Additive mask [B, 1, T, T]: 0 where a query may attend a key, a huge negative number elsewhere. */

@@ -3,10 +3,13 @@ package dev.kamado.trainer.optim;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import dev.kamado.model.NdTensors;
+import dev.kamado.model.TorchKernels;
 import dev.kamado.model.safetensors.SafetensorsFile;
 import java.io.IOException;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 
@@ -15,10 +18,12 @@ import java.util.Map;
  * {@code p *= 1 - lr*wd; m = b1*m + (1-b1)*g; v = b2*v + (1-b2)*g^2;
  * p -= lr/(1-b1^t) * m / (sqrt(v)/sqrt(1-b2^t) + eps)}.
  *
- * <p>Updates are in-place NDArray operations run outside any GradientCollector, so they are not recorded for
- * autograd. Weight decay is not applied to biases and normalisation weights (names ending in {@code .bias} or
- * containing {@code norm}), as Hugging Face's Trainer does. The moments live in the optimizer's own NDManager and are
- * exposed for checkpoints.
+ * <p>A step is libtorch's fused multi-tensor AdamW kernel ({@code _fused_adamw_}, what
+ * {@code torch.optim.AdamW(fused=True)} runs, through {@link TorchKernels}): one pass over each parameter, its
+ * gradient and both moments, in place, two calls per step (parameters with and without weight decay), then the
+ * gradients are zeroed in one more call. Not recorded for autograd. Weight decay is not applied to biases and
+ * normalisation weights (names ending in {@code .bias} or containing {@code norm}), as Hugging Face's Trainer does. The
+ * moments live in the optimizer's own NDManager, one array per parameter, and are exposed for checkpoints.
  */
 public final class AdamW implements AutoCloseable {
 
@@ -117,30 +122,37 @@ public final class AdamW implements AutoCloseable {
    * those gradients.
    */
   public void step(double lr) {
+    step(lr, 1.0);
+  }
+
+  /**
+   * Applies one update with learning rate {@code lr} from the gradients accumulated in the parameters multiplied by
+   * {@code gradientFactor} (a clipping coefficient, see {@link GradientClipping#coefficient}; the gradients
+   * themselves are not rescaled first, the kernel divides by {@code 1 / gradientFactor} as it reads them), then
+   * zeroes those gradients.
+   */
+  public void step(double lr, double gradientFactor) {
     step++;
-    double bias1 = 1 - Math.pow(settings.beta1(), step);
-    double bias2 = 1 - Math.pow(settings.beta2(), step);
-    double stepSize = lr / bias1;
-    double sqrtBias2 = Math.sqrt(bias2);
-    for (Map.Entry<String, NDArray> e : parameters.entrySet()) {
-      NDArray p = e.getValue();
-      NDArray m = firstMoments.get(e.getKey());
-      NDArray v = secondMoments.get(e.getKey());
-      try (NDManager scratch = manager.newSubManager()) {
-        // Arrays an operation creates belong to the manager of the array it is called on: lend p, m and v to the
-        // scratch manager for this step, so that the temporaries (sqrt, the update, DJL's scalar operands) are freed
-        // with it instead of piling up in the long-lived managers (about two parameter-sized arrays per step).
-        scratch.tempAttachAll(p, m, v);
-        NDArray g = p.getGradient();
-        g.attach(scratch);
-        if (settings.weightDecay() != 0 && decays(e.getKey())) {
-          p.muli(1 - lr * settings.weightDecay());
+    double gradScale = gradientFactor == 1.0 ? 1.0 : 1.0 / gradientFactor;
+    try (NDManager scratch = manager.newSubManager()) {
+      for (boolean decayed : new boolean[] {true, false}) {
+        List<NDArray> p = new ArrayList<>();
+        List<NDArray> g = new ArrayList<>();
+        List<NDArray> m = new ArrayList<>();
+        List<NDArray> v = new ArrayList<>();
+        for (Map.Entry<String, NDArray> e : parameters.entrySet()) {
+          if ((settings.weightDecay() != 0 && decays(e.getKey())) != decayed) {
+            continue;
+          }
+          NDArray grad = e.getValue().getGradient();
+          grad.attach(scratch); // a new handle on the gradient; freed with the scratch manager
+          p.add(e.getValue());
+          g.add(grad);
+          m.add(firstMoments.get(e.getKey()));
+          v.add(secondMoments.get(e.getKey()));
         }
-        m.muli(settings.beta1()).addi(g.mul(1 - settings.beta1()));
-        v.muli(settings.beta2()).addi(g.square().muli(1 - settings.beta2()));
-        NDArray denom = v.sqrt().divi(sqrtBias2).addi(settings.eps());
-        p.subi(m.div(denom).muli(stepSize));
-        g.muli(0);
+        TorchKernels.get().adamw(p, g, m, v, step, lr, settings.beta1(), settings.beta2(),
+            decayed ? settings.weightDecay() : 0.0, settings.eps(), gradScale);
       }
     }
   }
