@@ -83,9 +83,13 @@ public final class LlamaModel implements AutoCloseable {
   /** Whether the LM head's broadcast one-row products are row-invariant (then BATCHED runs it in one call per block). */
   private boolean headRows;
   /** The mode {@link #decodeMode()} picks when its check passes. */
-  private DecodeMode preferredMode = DecodeMode.ROWS;
-  /** Bytes of the transposed weight copies that prefill and decode read (0 until the first of them). */
+  private DecodeMode preferredMode = DecodeMode.JAVA;
+  /** Bytes of the weight copies that decoding reads (0 until the first prefill or decode). */
   private long decodingBytes;
+  /** The Java weight copies and step code of {@link DecodeMode#JAVA} (null unless that mode was prepared). */
+  private JavaDecoder javaDecoder;
+  /** Whether the libtorch transposed copies of the other modes are made. */
+  private boolean libtorchCopies;
 
   /**
    * How {@link #decode} computes the projections of a batch. Every mode is batch-invariant; a model uses one mode for
@@ -93,10 +97,20 @@ public final class LlamaModel implements AutoCloseable {
    */
   public enum DecodeMode {
     /**
+     * The whole decode step in plain Java ({@link JavaDecoder}) on transposed {@code float[in][out]} copies of the
+     * weights: no libtorch call per step (a step of a small model is otherwise mostly the fixed cost of ~70 libtorch
+     * calls per layer), each weight read once per step for the whole batch (four weight rows at a time stay in the
+     * cache while every sequence reads them), each sequence's arithmetic in a fixed order that nothing else in the
+     * batch changes, so batch-invariant by construction on any CPU (no check needed). The KV caches keep their tokens
+     * in Java arrays; prefill still runs in libtorch ({@code linear}, fastest for many tokens) and writes them there.
+     * The default.
+     */
+    JAVA,
+    /**
      * Every projection per row: each row its own one-row product with the transposed weight, all rows in one libtorch
      * call (a batched product with the weight broadcast over the rows); the LM head so per column block, which stays
      * in the cache across rows. Fastest for one sequence (no padding, libtorch's fast one-row kernel); 16 sequences
-     * reach about 3x the single-stream token rate (the weights are read once per row). The default when
+     * reach about 3x the single-stream token rate (the weights are read once per row). Used when preferred and
      * {@link GemmRowCheck} finds those rows invariant on this CPU.
      */
     ROWS,
@@ -604,8 +618,9 @@ public final class LlamaModel implements AutoCloseable {
 
   /** A new, empty KV cache for one sequence of at most {@code capacityTokens} tokens. */
   public KvCache newCache(int capacityTokens) {
+    DecodeMode mode = decodeMode != null ? decodeMode : preferredMode;
     return new KvCache(manager, config.numHiddenLayers(), config.numKeyValueHeads(), config.headDim(),
-        capacityTokens);
+        capacityTokens, mode == DecodeMode.JAVA);
   }
 
   /**
@@ -620,7 +635,8 @@ public final class LlamaModel implements AutoCloseable {
     }
     long[] ids = toLongs(tokens);
     cache.checkRoom(tokens.length);
-    decodeMode();
+    // prefill needs no batch invariance (one sequence): JAVA mode runs libtorch's linear on the stored weights
+    DecodeMode mode = decodeMode() == DecodeMode.JAVA ? DecodeMode.JAVA : DecodeMode.ROWS;
     int time = tokens.length;
     int start = cache.length();
     try (NDManager step = manager.newSubManager()) {
@@ -639,10 +655,10 @@ public final class LlamaModel implements AutoCloseable {
       List<KvCache> caches = List.of(cache);
       int[] starts = {start};
       for (int l = 0; l < layers.length; l++) {
-        h = inferenceLayer(l, h, rotary, mask, caches, starts, time, DecodeMode.ROWS, step);
+        h = inferenceLayer(l, h, rotary, mask, caches, starts, time, mode, step);
       }
       NDArray last = time == 1 ? h : h.get(new NDIndex().addAllDim().addSliceDim(time - 1, time).addAllDim());
-      NDArray logits = lmHead.applyRows(rmsNorm(last, finalNorm), step);
+      NDArray logits = project(lmHead, rmsNorm(last, finalNorm), mode, step);
       float[] out = logits.toFloatArray();
       cache.advance(time);
       return out;
@@ -674,6 +690,12 @@ public final class LlamaModel implements AutoCloseable {
     }
     long[] ids = toLongs(nextTokens);
     DecodeMode mode = decodeMode();
+    for (KvCache c : caches) {
+      c.useHost(mode == DecodeMode.JAVA);
+    }
+    if (mode == DecodeMode.JAVA) {
+      return javaDecoder.decode(caches, ids);
+    }
     if (batch <= GemmRowCheck.MAX_ROWS) {
       return decodeGroup(caches, ids, mode);
     }
@@ -699,10 +721,13 @@ public final class LlamaModel implements AutoCloseable {
    */
   public DecodeMode decodeMode() {
     if (decodeMode == null) {
-      decodingBytes = 0;
-      for (Projection p : inferenceProjections()) {
-        decodingBytes += p.prepareDecoding(manager, p == lmHead);
+      releaseCopies();
+      if (preferredMode == DecodeMode.JAVA) {
+        prepare(DecodeMode.JAVA);
+        decodeMode = DecodeMode.JAVA;
+        return decodeMode;
       }
+      prepare(DecodeMode.ROWS);
       headRows = GemmRowCheck.rowsFailure(Arrays.asList(lmHead.blocks()), manager) == null;
       if (preferredMode == DecodeMode.PER_ROW) {
         decodeMode = DecodeMode.PER_ROW;
@@ -744,10 +769,41 @@ public final class LlamaModel implements AutoCloseable {
     decodeMode = null;
   }
 
-  /** Forces a decode mode (tests and benchmarks), after {@link #decodeMode()} made the transposed copies. */
+  /** Forces a decode mode (tests and benchmarks), making the weight copies it reads if needed. */
   void forceDecodeMode(DecodeMode mode) {
     decodeMode();
+    prepare(mode);
+    if (mode != DecodeMode.JAVA) {
+      headRows = GemmRowCheck.rowsFailure(Arrays.asList(lmHead.blocks()), manager) == null;
+    }
     decodeMode = mode;
+  }
+
+  /** Makes the weight copies {@code mode} reads, unless made already. */
+  private void prepare(DecodeMode mode) {
+    if (mode == DecodeMode.JAVA) {
+      if (javaDecoder == null) {
+        javaDecoder = new JavaDecoder(config, layers, finalNorm, lmHead, embed, rotaryTable, attentionScale);
+        decodingBytes += javaDecoder.bytes();
+      }
+    } else if (!libtorchCopies) {
+      for (Projection p : inferenceProjections()) {
+        decodingBytes += p.prepareDecoding(manager, p == lmHead);
+      }
+      libtorchCopies = true;
+    }
+  }
+
+  /** Frees every weight copy made for decoding (they are remade from the current weights when needed). */
+  private void releaseCopies() {
+    javaDecoder = null;
+    if (libtorchCopies) {
+      for (Projection p : inferenceProjections()) {
+        p.releaseDecoding();
+      }
+      libtorchCopies = false;
+    }
+    decodingBytes = 0;
   }
 
   /**
@@ -755,6 +811,7 @@ public final class LlamaModel implements AutoCloseable {
    * same bits whatever the other rows on this CPU; else the first weight where it does not.
    */
   String batchedFailure() {
+    prepare(DecodeMode.ROWS);
     List<NDArray> linear = new ArrayList<>();
     List<NDArray> transposed = new ArrayList<>();
     for (Projection p : inferenceProjections()) {
@@ -779,6 +836,7 @@ public final class LlamaModel implements AutoCloseable {
    * projection and LM head block on this CPU; else the first weight where they do not.
    */
   String rowsFailure() {
+    prepare(DecodeMode.ROWS);
     List<NDArray> blocks = new ArrayList<>();
     for (Projection p : inferenceProjections()) {
       blocks.addAll(Arrays.asList(p.blocks()));
@@ -913,6 +971,8 @@ public final class LlamaModel implements AutoCloseable {
 
   private NDArray project(Projection p, NDArray x, DecodeMode mode, NDManager step) {
     switch (mode) {
+      case JAVA:
+        return p.apply(x, false);
       case ROWS:
         return p.applyRows(x, step);
       case PER_ROW:
