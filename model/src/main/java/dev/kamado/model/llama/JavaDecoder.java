@@ -24,37 +24,74 @@ final class JavaDecoder {
   /** Output columns per block of a product (the LM head: 32000 columns in blocks of 4096). */
   static final int HEAD_BLOCK = 4096;
 
-  /** A linear projection as Java arrays: the transposed weight, bias, and LoRA update (A rows, B transposed). */
+  /**
+   * Linear projections that read the same input, fused into one as Java arrays: the transposed weights side by side
+   * ({@code [in][out_1 + out_2 + ...]}), the biases likewise (zeros for a part without one), and the LoRA updates
+   * stacked (A rows of every part, each with its scaling; B transposed and widened to the fused columns with zeros
+   * outside its part, so adding it changes only its own part's outputs).
+   */
   private static final class Dense {
     final float[][] weightT;
     final float[] bias;
     final float[][] loraA;
+    final float[] loraScaling;
     final float[][] loraBt;
-    final float loraScaling;
     final int in;
     final int out;
 
-    Dense(Projection p) {
-      this.in = Math.toIntExact(p.inFeatures());
-      this.out = Math.toIntExact(p.outFeatures());
-      this.weightT = transpose(p.weight.toFloatArray(), out, in);
-      this.bias = p.bias == null ? null : p.bias.toFloatArray();
-      if (p.loraA != null) {
-        int rank = Math.toIntExact(p.loraA.getShape().get(0));
-        this.loraA = rows(p.loraA.toFloatArray(), rank, in);
-        this.loraBt = transpose(p.loraB.toFloatArray(), out, rank);
-        this.loraScaling = p.loraScaling;
-      } else {
-        this.loraA = null;
-        this.loraBt = null;
-        this.loraScaling = 0;
+    Dense(Projection... parts) {
+      this.in = Math.toIntExact(parts[0].inFeatures());
+      int total = 0;
+      int rank = 0;
+      boolean anyBias = false;
+      for (Projection p : parts) {
+        total += Math.toIntExact(p.outFeatures());
+        anyBias |= p.bias != null;
+        if (p.loraA != null) {
+          rank += Math.toIntExact(p.loraA.getShape().get(0));
+        }
+      }
+      this.out = total;
+      this.weightT = new float[in][total];
+      this.bias = anyBias ? new float[total] : null;
+      this.loraA = rank == 0 ? null : new float[rank][];
+      this.loraScaling = rank == 0 ? null : new float[rank];
+      this.loraBt = rank == 0 ? null : new float[rank][total];
+      int col = 0;
+      int r0 = 0;
+      for (Projection p : parts) {
+        int o = Math.toIntExact(p.outFeatures());
+        float[] w = p.weight.toFloatArray();
+        for (int r = 0; r < o; r++) {
+          int base = r * in;
+          for (int c = 0; c < in; c++) {
+            weightT[c][col + r] = w[base + c];
+          }
+        }
+        if (p.bias != null) {
+          System.arraycopy(p.bias.toFloatArray(), 0, bias, col, o);
+        }
+        if (p.loraA != null) {
+          int rk = Math.toIntExact(p.loraA.getShape().get(0));
+          float[] a = p.loraA.toFloatArray();
+          float[] b = p.loraB.toFloatArray();
+          for (int k = 0; k < rk; k++) {
+            loraA[r0 + k] = java.util.Arrays.copyOfRange(a, k * in, (k + 1) * in);
+            loraScaling[r0 + k] = p.loraScaling;
+            for (int r = 0; r < o; r++) {
+              loraBt[r0 + k][col + r] = b[r * rk + k];
+            }
+          }
+          r0 += rk;
+        }
+        col += o;
       }
     }
 
     long bytes() {
       long n = (long) in * out + (bias == null ? 0 : out);
       if (loraA != null) {
-        n += (long) loraA.length * (in + out);
+        n += (long) loraA.length * (in + out + 1);
       }
       return 4 * n;
     }
@@ -62,24 +99,20 @@ final class JavaDecoder {
 
   private static final class Layer {
     final float[] inputNorm;
-    final Dense q;
-    final Dense k;
-    final Dense v;
+    /** q, k and v fused: one row holds the query heads, then the key heads, then the value heads. */
+    final Dense qkv;
     final Dense o;
     final float[] postNorm;
-    final Dense gate;
-    final Dense up;
+    /** gate and up fused: one row holds the gate outputs, then the up outputs. */
+    final Dense gateUp;
     final Dense down;
 
     Layer(DecoderLayer layer) {
       inputNorm = layer.inputNorm.toFloatArray();
-      q = new Dense(layer.q);
-      k = new Dense(layer.k);
-      v = new Dense(layer.v);
+      qkv = new Dense(layer.q, layer.k, layer.v);
       o = new Dense(layer.o);
       postNorm = layer.postNorm.toFloatArray();
-      gate = new Dense(layer.gate);
-      up = new Dense(layer.up);
+      gateUp = new Dense(layer.gate, layer.up);
       down = new Dense(layer.down);
     }
   }
@@ -106,13 +139,11 @@ final class JavaDecoder {
   private int capacity;
   private float[][] h;
   private float[][] x;
-  private float[][] q;
-  private float[][] k;
-  private float[][] v;
+  private float[][] qkv;
   private float[][] ctx;
   private float[][] proj;
-  private float[][] gate;
-  private float[][] up;
+  private float[][] gateUp;
+  private float[][] act;
   private float[][] low;
   private final float[] cos;
   private final float[] sin;
@@ -134,8 +165,7 @@ final class JavaDecoder {
     long total = 0;
     for (int i = 0; i < layers.length; i++) {
       layers[i] = new Layer(decoderLayers[i]);
-      for (Dense d : List.of(layers[i].q, layers[i].k, layers[i].v, layers[i].o, layers[i].gate, layers[i].up,
-          layers[i].down)) {
+      for (Dense d : List.of(layers[i].qkv, layers[i].o, layers[i].gateUp, layers[i].down)) {
         total += d.bytes();
       }
     }
@@ -170,38 +200,35 @@ final class JavaDecoder {
       for (int b = 0; b < rows; b++) {
         rmsNorm(h[b], layer.inputNorm, x[b]);
       }
-      project(layer.q, x, rows, q);
-      project(layer.k, x, rows, k);
-      project(layer.v, x, rows, v);
+      project(layer.qkv, x, rows, qkv);
+      int kOffset = heads * dim;
+      int vOffset = kOffset + kvHeads * dim;
       for (int b = 0; b < rows; b++) {
         KvCache cache = caches.get(b);
         int position = cache.length();
         rotary.copy(position, cos, sin, 0);
-        for (int hd = 0; hd < heads; hd++) {
-          rope(q[b], hd * dim);
+        float[] row = qkv[b];
+        for (int hd = 0; hd < heads + kvHeads; hd++) {
+          rope(row, hd * dim);
         }
-        for (int g = 0; g < kvHeads; g++) {
-          rope(k[b], g * dim);
-        }
-        cache.writeHost(l, position, k[b], v[b]);
-        attention(cache, l, position + 1, q[b], ctx[b]);
+        cache.writeHost(l, position, row, kOffset, vOffset);
+        attention(cache, l, position + 1, row, ctx[b]);
       }
       project(layer.o, ctx, rows, proj);
       for (int b = 0; b < rows; b++) {
         add(h[b], proj[b], hidden);
         rmsNorm(h[b], layer.postNorm, x[b]);
       }
-      project(layer.gate, x, rows, gate);
-      project(layer.up, x, rows, up);
+      project(layer.gateUp, x, rows, gateUp);
       for (int b = 0; b < rows; b++) {
-        float[] g = gate[b];
-        float[] u = up[b];
+        float[] gu = gateUp[b];
+        float[] a = act[b];
         for (int j = 0; j < intermediate; j++) {
-          float a = g[j];
-          g[j] = a / (1f + (float) Math.exp(-a)) * u[j];
+          float g = gu[j];
+          a[j] = g / (1f + (float) Math.exp(-g)) * gu[intermediate + j];
         }
       }
-      project(layer.down, gate, rows, proj);
+      project(layer.down, act, rows, proj);
       for (int b = 0; b < rows; b++) {
         add(h[b], proj[b], hidden);
       }
@@ -236,13 +263,11 @@ final class JavaDecoder {
     int n = Math.max(rows, capacity * 2);
     h = new float[n][hidden];
     x = new float[n][hidden];
-    q = new float[n][heads * dim];
-    k = new float[n][kvHeads * dim];
-    v = new float[n][kvHeads * dim];
+    qkv = new float[n][(heads + 2 * kvHeads) * dim];
     ctx = new float[n][heads * dim];
     proj = new float[n][hidden];
-    gate = new float[n][intermediate];
-    up = new float[n][intermediate];
+    gateUp = new float[n][2 * intermediate];
+    act = new float[n][intermediate];
     low = new float[n][];
     capacity = n;
   }
@@ -262,7 +287,7 @@ final class JavaDecoder {
           low[b] = new float[rank];
         }
         for (int r = 0; r < rank; r++) {
-          low[b][r] = dot(d.loraA[r], 0, in[b], 0, d.in) * d.loraScaling;
+          low[b][r] = dot(d.loraA[r], in[b], d.in) * d.loraScaling[r];
         }
       }
       matmul(d.loraBt, rank, d.out, low, rows, out, true);
@@ -312,9 +337,13 @@ final class JavaDecoder {
     }
   }
 
-  /** Attention of one sequence's query heads {@code qRow} over the first {@code length} positions of its cache. */
+  /**
+   * Attention of one sequence's query heads ({@code qRow} from offset 0) over the first {@code length} positions of its
+   * cache: scores as four head dimensions at a time over all positions (the keys are stored transposed), softmax,
+   * then the values weighted in position order.
+   */
   private void attention(KvCache cache, int layer, int length, float[] qRow, float[] out) {
-    float[][] keys = cache.hostKeys(layer);
+    float[][][] keys = cache.hostKeys(layer);
     float[][] values = cache.hostValues(layer);
     if (scores.length < length) {
       scores = new float[Math.max(length, scores.length * 2)];
@@ -323,13 +352,34 @@ final class JavaDecoder {
     for (int hd = 0; hd < heads; hd++) {
       int g = hd / group;
       int qOff = hd * dim;
+      float[][] kg = keys[g];
+      java.util.Arrays.fill(s, 0, length, 0f);
+      int d = 0;
+      for (; d + 4 <= dim; d += 4) {
+        float q0 = qRow[qOff + d];
+        float q1 = qRow[qOff + d + 1];
+        float q2 = qRow[qOff + d + 2];
+        float q3 = qRow[qOff + d + 3];
+        float[] k0 = kg[d];
+        float[] k1 = kg[d + 1];
+        float[] k2 = kg[d + 2];
+        float[] k3 = kg[d + 3];
+        for (int t = 0; t < length; t++) {
+          s[t] += q0 * k0[t] + q1 * k1[t] + q2 * k2[t] + q3 * k3[t];
+        }
+      }
+      for (; d < dim; d++) {
+        float q0 = qRow[qOff + d];
+        float[] k0 = kg[d];
+        for (int t = 0; t < length; t++) {
+          s[t] += q0 * k0[t];
+        }
+      }
       float max = Float.NEGATIVE_INFINITY;
       for (int t = 0; t < length; t++) {
-        float score = dot(qRow, qOff, keys[t * kvHeads + g], 0, dim) * scale;
+        float score = s[t] * scale;
         s[t] = score;
-        if (score > max) {
-          max = score;
-        }
+        max = Math.max(max, score);
       }
       float sum = 0f;
       for (int t = 0; t < length; t++) {
@@ -341,8 +391,8 @@ final class JavaDecoder {
       for (int t = 0; t < length; t++) {
         float p = s[t] / sum;
         float[] vt = values[t * kvHeads + g];
-        for (int d = 0; d < dim; d++) {
-          acc[d] += p * vt[d];
+        for (int i = 0; i < dim; i++) {
+          acc[i] += p * vt[i];
         }
       }
       System.arraycopy(acc, 0, out, qOff, dim);
@@ -379,40 +429,21 @@ final class JavaDecoder {
   }
 
   /** Dot product with four partial sums (a fixed order). */
-  private static float dot(float[] a, int aOff, float[] b, int bOff, int n) {
+  private static float dot(float[] a, float[] b, int n) {
     float s0 = 0;
     float s1 = 0;
     float s2 = 0;
     float s3 = 0;
     int i = 0;
     for (; i + 4 <= n; i += 4) {
-      s0 += a[aOff + i] * b[bOff + i];
-      s1 += a[aOff + i + 1] * b[bOff + i + 1];
-      s2 += a[aOff + i + 2] * b[bOff + i + 2];
-      s3 += a[aOff + i + 3] * b[bOff + i + 3];
+      s0 += a[i] * b[i];
+      s1 += a[i + 1] * b[i + 1];
+      s2 += a[i + 2] * b[i + 2];
+      s3 += a[i + 3] * b[i + 3];
     }
     for (; i < n; i++) {
-      s0 += a[aOff + i] * b[bOff + i];
+      s0 += a[i] * b[i];
     }
     return (s0 + s1) + (s2 + s3);
-  }
-
-  private static float[][] transpose(float[] w, int rows, int cols) {
-    float[][] t = new float[cols][rows];
-    for (int r = 0; r < rows; r++) {
-      int base = r * cols;
-      for (int c = 0; c < cols; c++) {
-        t[c][r] = w[base + c];
-      }
-    }
-    return t;
-  }
-
-  private static float[][] rows(float[] w, int rows, int cols) {
-    float[][] out = new float[rows][];
-    for (int r = 0; r < rows; r++) {
-      out[r] = java.util.Arrays.copyOfRange(w, r * cols, (r + 1) * cols);
-    }
-    return out;
   }
 }

@@ -14,8 +14,10 @@ import java.util.Arrays;
  *
  * <p>Two storages, one in use at a time (the model moves the tokens over when its decode mode needs the other):
  * <ul>
- *   <li>Java arrays ({@link LlamaModel.DecodeMode#JAVA}): one {@code float[head_dim]} per layer, token and key/value
- *       head, grown as tokens arrive (memory follows the tokens held, not the capacity);</li>
+ *   <li>Java arrays ({@link LlamaModel.DecodeMode#JAVA}): keys transposed, one {@code float[tokens]} per layer,
+ *       key/value head and head dimension (so a query's scores over all positions are one vectorisable loop), values
+ *       one {@code float[head_dim]} per layer, token and key/value head; grown as tokens arrive (memory follows the
+ *       tokens held, not the capacity);</li>
  *   <li>libtorch arrays (the other modes): F32 {@code [kv_heads, capacity, head_dim]} per layer for keys and for
  *       values, allocated in full at the first write.</li>
  * </ul>
@@ -32,9 +34,11 @@ public final class KvCache implements AutoCloseable {
   private boolean host;
   private NDArray[] keys;
   private NDArray[] values;
-  /** {@code hostKeys[layer][token * kvHeads + head]}: one key vector; null entries past the tokens written. */
-  private float[][][] hostKeys;
+  /** {@code hostKeys[layer][head][d][token]}: keys transposed, room for {@link #hostTokens} tokens. */
+  private float[][][][] hostKeys;
+  /** {@code hostValues[layer][token * kvHeads + head]}: one value vector; null entries past the tokens written. */
   private float[][][] hostValues;
+  private int hostTokens;
 
   KvCache(NDManager parent, int layers, int kvHeads, int headDim, int capacity, boolean host) {
     if (capacity <= 0) {
@@ -89,6 +93,7 @@ public final class KvCache implements AutoCloseable {
     manager.close();
     hostKeys = null;
     hostValues = null;
+    hostTokens = 0;
   }
 
   void checkRoom(int tokens) {
@@ -131,16 +136,17 @@ public final class KvCache implements AutoCloseable {
       }
       host = true;
     } else {
-      float[][][] hk = hostKeys;
+      float[][][][] hk = hostKeys;
       float[][][] hv = hostValues;
       host = false;
       hostKeys = null;
       hostValues = null;
+      hostTokens = 0;
       if (length > 0) {
         allocateNd();
         for (int l = 0; l < layers; l++) {
           try (NDManager scratch = manager.newSubManager()) {
-            NDArray k = scratch.create(gather(hk[l], length), new Shape(kvHeads, length, headDim));
+            NDArray k = scratch.create(gatherKeys(hk[l], length), new Shape(kvHeads, length, headDim));
             NDArray v = scratch.create(gather(hv[l], length), new Shape(kvHeads, length, headDim));
             NDIndex at = new NDIndex().addAllDim().addSliceDim(0, length).addAllDim();
             keys[l].set(at, k);
@@ -173,7 +179,7 @@ public final class KvCache implements AutoCloseable {
   /** Keys of a layer for the first {@code tokens} positions ({@code [kv_heads, tokens, head_dim]}) in {@code scope}. */
   NDArray keys(int layer, int tokens, NDManager scope) {
     if (host) {
-      return scope.create(gather(hostKeys[layer], tokens), new Shape(kvHeads, tokens, headDim));
+      return scope.create(gatherKeys(hostKeys[layer], tokens), new Shape(kvHeads, tokens, headDim));
     }
     return keys[layer].get(scope, new NDIndex().addAllDim().addSliceDim(0, tokens).addAllDim());
   }
@@ -186,8 +192,8 @@ public final class KvCache implements AutoCloseable {
     return values[layer].get(scope, new NDIndex().addAllDim().addSliceDim(0, tokens).addAllDim());
   }
 
-  /** Java storage: key vectors of a layer, {@code [token * kv_heads + head]} (valid below the length written). */
-  float[][] hostKeys(int layer) {
+  /** Java storage: keys of a layer transposed, {@code [head][d][token]} (valid below the length written). */
+  float[][][] hostKeys(int layer) {
     return hostKeys[layer];
   }
 
@@ -196,27 +202,37 @@ public final class KvCache implements AutoCloseable {
     return hostValues[layer];
   }
 
-  /** Java storage: writes the key and value rows ({@code [kv_heads * head_dim]}) of one token of a layer. */
-  void writeHost(int layer, int token, float[] k, float[] v) {
+  /**
+   * Java storage: writes the keys and values of one token of a layer, {@code kv_heads * head_dim} floats each, from
+   * {@code row} at {@code kOffset} and {@code vOffset}.
+   */
+  void writeHost(int layer, int token, float[] row, int kOffset, int vOffset) {
     ensureHost(token + 1);
-    float[][] kl = hostKeys[layer];
+    float[][][] kl = hostKeys[layer];
     float[][] vl = hostValues[layer];
     for (int g = 0; g < kvHeads; g++) {
+      float[][] kg = kl[g];
+      int from = kOffset + g * headDim;
+      for (int d = 0; d < headDim; d++) {
+        kg[d][token] = row[from + d];
+      }
       int slot = token * kvHeads + g;
-      kl[slot] = fill(kl[slot], k, g * headDim);
-      vl[slot] = fill(vl[slot], v, g * headDim);
+      vl[slot] = fill(vl[slot], row, vOffset + g * headDim);
     }
   }
 
   /** Token {@code t} of {@code [kv_heads, n, head_dim]} arrays {@code k} and {@code v} goes to position {@code token}. */
   private void putHost(int layer, int token, float[] k, float[] v, int t, int n) {
     ensureHost(token + 1);
-    float[][] kl = hostKeys[layer];
+    float[][][] kl = hostKeys[layer];
     float[][] vl = hostValues[layer];
     for (int g = 0; g < kvHeads; g++) {
-      int slot = token * kvHeads + g;
       int src = (g * n + t) * headDim;
-      kl[slot] = fill(kl[slot], k, src);
+      float[][] kg = kl[g];
+      for (int d = 0; d < headDim; d++) {
+        kg[d][token] = k[src + d];
+      }
+      int slot = token * kvHeads + g;
       vl[slot] = fill(vl[slot], v, src);
     }
   }
@@ -228,19 +244,36 @@ public final class KvCache implements AutoCloseable {
   }
 
   private void ensureHost(int tokens) {
-    int have = hostKeys == null ? 0 : hostKeys[0].length / kvHeads;
-    if (tokens <= have) {
+    if (tokens <= hostTokens) {
       return;
     }
-    int n = Math.min(capacity, Math.max(tokens, Math.max(16, have * 2)));
+    int n = Math.min(capacity, Math.max(tokens, Math.max(16, hostTokens * 2)));
     if (hostKeys == null) {
-      hostKeys = new float[layers][][];
+      hostKeys = new float[layers][kvHeads][headDim][];
       hostValues = new float[layers][][];
     }
     for (int l = 0; l < layers; l++) {
-      hostKeys[l] = hostKeys[l] == null ? new float[n * kvHeads][] : Arrays.copyOf(hostKeys[l], n * kvHeads);
+      for (float[][] kg : hostKeys[l]) {
+        for (int d = 0; d < headDim; d++) {
+          kg[d] = kg[d] == null ? new float[n] : Arrays.copyOf(kg[d], n);
+        }
+      }
       hostValues[l] = hostValues[l] == null ? new float[n * kvHeads][] : Arrays.copyOf(hostValues[l], n * kvHeads);
     }
+    hostTokens = n;
+  }
+
+  private float[] gatherKeys(float[][][] keysT, int tokens) {
+    float[] out = new float[kvHeads * tokens * headDim];
+    for (int g = 0; g < kvHeads; g++) {
+      for (int d = 0; d < headDim; d++) {
+        float[] kd = keysT[g][d];
+        for (int t = 0; t < tokens; t++) {
+          out[(g * tokens + t) * headDim + d] = kd[t];
+        }
+      }
+    }
+    return out;
   }
 
   private float[] gather(float[][] rows, int tokens) {

@@ -226,9 +226,18 @@ class ServerThroughputBench {
   }
 
   static Process startServer(Path model, Path work) throws IOException {
-    List<String> command = List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-jar",
-        Path.of("target", "kamado-server.jar").toAbsolutePath().toString(), "--model", model.toString(), "--port",
-        "0", "--host", "127.0.0.1", "--max-running", "64", "--max-waiting", "1024", "--max-model-len", "1024");
+    List<String> command = new ArrayList<>();
+    command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+    // extra JVM options for the server, such as -XX:StartFlightRecording=filename=/tmp/server.jfr to profile it
+    String jvmArgs = System.getProperty("kamado.bench.server.jvm", "");
+    for (String arg : jvmArgs.trim().split("\\s+")) {
+      if (!arg.isEmpty()) {
+        command.add(arg);
+      }
+    }
+    command.addAll(List.of("-jar", Path.of("target", "kamado-server.jar").toAbsolutePath().toString(), "--model",
+        model.toString(), "--port", "0", "--host", "127.0.0.1", "--max-running", "64", "--max-waiting", "1024",
+        "--max-model-len", "1024", "--decode-mode", System.getProperty("kamado.bench.decode.mode", "java")));
     return new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(work.resolve("server.log").toFile())
         .start();
   }
