@@ -52,10 +52,11 @@ import org.slf4j.LoggerFactory;
  *       by segment ids. Intermediate arrays go to the manager of {@code inputIds}, so a caller that makes its inputs
  *       in a per-step sub-manager and closes it frees everything the step made.</li>
  *   <li>{@link #prefill} and {@link #decode}: inference with a {@link KvCache} per sequence. Decoding several sequences
- *       together gives each one bitwise the logits it gets when decoded alone: every row of a projection is its own
- *       one-row product with a transposed copy of the weight, all rows in one libtorch call (libtorch gives each row
- *       the bits of that row alone, which {@link #decodeMode()} verifies on the running CPU), attention runs per
- *       sequence.</li>
+ *       together gives each one bitwise the logits it gets when decoded alone. By default ({@link DecodeMode#JAVA})
+ *       a decode step runs in plain Java on transposed copies of the weights, each sequence's arithmetic in a fixed
+ *       order, the weights read once per step for the whole batch; the libtorch modes make every row of a projection
+ *       its own one-row product (verified on the running CPU by {@link GemmRowCheck}). Prefill runs in libtorch, one
+ *       sequence at a time.</li>
  * </ul>
  * Not thread-safe: one caller at a time.
  */
@@ -107,11 +108,11 @@ public final class LlamaModel implements AutoCloseable {
      */
     JAVA,
     /**
-     * Every projection per row: each row its own one-row product with the transposed weight, all rows in one libtorch
-     * call (a batched product with the weight broadcast over the rows); the LM head so per column block, which stays
-     * in the cache across rows. Fastest for one sequence (no padding, libtorch's fast one-row kernel); 16 sequences
-     * reach about 3x the single-stream token rate (the weights are read once per row). Used when preferred and
-     * {@link GemmRowCheck} finds those rows invariant on this CPU.
+     * libtorch, every projection per row: each row its own one-row product with the transposed weight, all rows in one
+     * libtorch call (a batched product with the weight broadcast over the rows); the LM head so per column block,
+     * which stays in the cache across rows. The fastest libtorch mode for one sequence (no padding, libtorch's one-row
+     * kernel); 16 sequences reach about 3x the single-stream token rate (the weights are read once per row). Used
+     * when preferred and {@link GemmRowCheck} finds those rows invariant on this CPU.
      */
     ROWS,
     /**
@@ -709,23 +710,27 @@ public final class LlamaModel implements AutoCloseable {
   }
 
   /**
-   * How {@link #decode} computes projections, decided by {@link GemmRowCheck} on this CPU for this model's weights (and
-   * adapter): the preferred mode ({@link #preferDecodeMode}, default {@link DecodeMode#ROWS}) when its check passes,
-   * else {@link DecodeMode#BATCHED} when padded GEMM rows of the layers' projections are invariant (the LM head then
+   * How {@link #decode} computes a step: the preferred mode ({@link #preferDecodeMode}); {@link DecodeMode#JAVA} (the
+   * default) needs no check. For the libtorch modes, decided by {@link GemmRowCheck} on this CPU for this model's
+   * weights (and adapter): the preferred mode when its check passes, else {@link DecodeMode#BATCHED} when padded GEMM rows of the layers' projections are invariant (the LM head then
    * runs per row, in one call when the broadcast one-row products of its blocks are invariant, else one call per row),
    * else {@link DecodeMode#ROWS} when all broadcast one-row products are, else {@link DecodeMode#PER_ROW} with a
    * logged warning (same results, more calls). Decided at the first prefill or decode after loading, attaching,
-   * detaching or merging, which also makes the transposed weight copies that prefill and decode read ({@code 4 *
-   * parameters} bytes of the projections and LM head); callers that change parameters in place afterwards call
-   * {@link #weightsChanged()}.
+   * detaching or merging, which also makes the transposed weight copies that decoding reads ({@code 4 * parameters}
+   * bytes of the projections and LM head: Java arrays for JAVA, libtorch arrays for the others); callers that change
+   * parameters in place afterwards call {@link #weightsChanged()}.
    */
   public DecodeMode decodeMode() {
     if (decodeMode == null) {
       releaseCopies();
       if (preferredMode == DecodeMode.JAVA) {
-        prepare(DecodeMode.JAVA);
-        decodeMode = DecodeMode.JAVA;
-        return decodeMode;
+        String heap = javaHeapShortfall();
+        if (heap == null) {
+          prepare(DecodeMode.JAVA);
+          decodeMode = DecodeMode.JAVA;
+          return decodeMode;
+        }
+        LOG.warn("decode mode JAVA {}; decoding with libtorch instead", heap);
       }
       prepare(DecodeMode.ROWS);
       headRows = GemmRowCheck.rowsFailure(Arrays.asList(lmHead.blocks()), manager) == null;
@@ -755,9 +760,10 @@ public final class LlamaModel implements AutoCloseable {
   }
 
   /**
-   * Which decode mode to use when its check passes on this CPU (default {@link DecodeMode#ROWS}, the fastest single
-   * sequence; {@link DecodeMode#BATCHED} gives more aggregate throughput at many sequences, see model/README.md); the
-   * others follow in the order of {@link #decodeMode()}. Takes effect at the next prefill or decode.
+   * Which decode mode to use (default {@link DecodeMode#JAVA}, the fastest alone and in batches on x86-64, see
+   * model/README.md); a libtorch mode whose check fails on this CPU falls back in the order of {@link #decodeMode()}.
+   * Takes effect at the next prefill or decode; KV caches move their tokens to the storage the mode reads at their
+   * next decode step.
    */
   public void preferDecodeMode(DecodeMode mode) {
     preferredMode = java.util.Objects.requireNonNull(mode, "mode");
@@ -769,8 +775,15 @@ public final class LlamaModel implements AutoCloseable {
     decodeMode = null;
   }
 
-  /** Forces a decode mode (tests and benchmarks), making the weight copies it reads if needed. */
+  /**
+   * Forces a decode mode (tests and benchmarks), making the weight copies it reads if needed; null goes back to the
+   * mode {@link #decodeMode()} decides.
+   */
   void forceDecodeMode(DecodeMode mode) {
+    if (mode == null) {
+      decodeMode = null;
+      return;
+    }
     decodeMode();
     prepare(mode);
     if (mode != DecodeMode.JAVA) {
@@ -792,6 +805,25 @@ public final class LlamaModel implements AutoCloseable {
       }
       libtorchCopies = true;
     }
+  }
+
+  /**
+   * Null when the Java heap has room for {@link DecodeMode#JAVA}'s weight copies (4 bytes per parameter of the
+   * projections and the LM head, with a fifth to spare for KV caches and scratch), else why not.
+   */
+  private String javaHeapShortfall() {
+    long params = 0;
+    for (Projection p : inferenceProjections()) {
+      params += p.inFeatures() * p.outFeatures();
+    }
+    long needed = 4 * params;
+    Runtime rt = Runtime.getRuntime();
+    long free = rt.maxMemory() - (rt.totalMemory() - rt.freeMemory());
+    if (needed <= free * 0.8) {
+      return null;
+    }
+    return String.format(java.util.Locale.ROOT, "needs %d MB of Java heap for its weight copies but %d MB are free "
+        + "(raise -Xmx or -XX:MaxRAMPercentage)", needed >> 20, free >> 20);
   }
 
   /** Frees every weight copy made for decoding (they are remade from the current weights when needed). */
@@ -849,7 +881,7 @@ public final class LlamaModel implements AutoCloseable {
     linearKernel = linear;
   }
 
-  /** Bytes of the transposed weight copies that prefill and decode read (0 before the first of them). */
+  /** Bytes of the weight copies that decoding reads (0 before the first prefill or decode). */
   long decodingBytes() {
     return decodingBytes;
   }
