@@ -124,12 +124,17 @@ class ServerThroughputBench {
       // Schema cost: the same chat requests with and without a JSON Schema, at concurrency 1 and 16.
       for (int c : new int[] {1, 16}) {
         int requests = Math.max(c * 2, 4);
+        long before = serverCpuNanos(server);
         LoadGenerator.Result free = chat.run(c, requests, i -> chatBody(i, false));
+        double freeCpu = cpuMillisPerToken(server, before, free);
+        before = serverCpuNanos(server);
         LoadGenerator.Result schema = chat.run(c, requests, i -> chatBody(i, true));
+        double schemaCpu = cpuMillisPerToken(server, before, schema);
         print("schema cost at concurrency %2d: %.1f tokens/s free vs %.1f constrained (per-request decode %.1f vs"
-            + " %.1f) -> cost %.1f%% (goal <= 15%%)", c, free.tokensPerSecond(), schema.tokensPerSecond(),
-            free.decodeTokensPerSecond(), schema.decodeTokensPerSecond(),
-            100 * (1 - schema.decodeTokensPerSecond() / free.decodeTokensPerSecond()));
+            + " %.1f) -> cost %.1f%% (goal <= 15%%); server CPU per token %.3f vs %.3f ms -> %.1f%%", c,
+            free.tokensPerSecond(), schema.tokensPerSecond(), free.decodeTokensPerSecond(),
+            schema.decodeTokensPerSecond(), 100 * (1 - schema.decodeTokensPerSecond() / free.decodeTokensPerSecond()),
+            freeCpu, schemaCpu, 100 * (schemaCpu / freeCpu - 1));
       }
 
       reference(model, work, singleDecode, single.tokensPerSecond(), aggregate);
