@@ -88,6 +88,11 @@ public final class Main implements Callable<Integer> {
           + "DIR/claim/path (default /kamado/volumes).")
   String volumesDir;
 
+  @Option(names = "--decode-mode", paramLabel = "MODE",
+      description = "How decode steps are computed: java (the whole step in Java; default), rows, batched or per-row "
+          + "(libtorch). All are batch-invariant; see the README for their speeds.")
+  String decodeMode;
+
   @Option(names = "--max-prefill-tokens", paramLabel = "N",
       description = "Prompt tokens prefilled per engine step before running sequences decode again (default 2048).")
   String maxPrefillTokens;
@@ -171,6 +176,7 @@ public final class Main implements Callable<Integer> {
     put(flags, Setting.MAX_MODEL_LEN, maxModelLen);
     put(flags, Setting.DEFAULT_MAX_TOKENS, defaultMaxTokens);
     put(flags, Setting.MAX_PREFILL_TOKENS, maxPrefillTokens);
+    put(flags, Setting.DECODE_MODE, decodeMode);
     put(flags, Setting.GRACE_PERIOD, gracePeriod);
     put(flags, Setting.WARMUP_DELAY, warmupDelay);
     put(flags, Setting.VERIFY_DIGESTS, verifyDigests);

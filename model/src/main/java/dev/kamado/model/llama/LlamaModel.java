@@ -53,10 +53,11 @@ import org.slf4j.LoggerFactory;
  *       by segment ids. Intermediate arrays go to the manager of {@code inputIds}, so a caller that makes its inputs
  *       in a per-step sub-manager and closes it frees everything the step made.</li>
  *   <li>{@link #prefill} and {@link #decode}: inference with a {@link KvCache} per sequence. Decoding several sequences
- *       together gives each one bitwise the logits it gets when decoded alone: every row of a projection is its own
- *       one-row product with a transposed copy of the weight, all rows in one libtorch call (libtorch gives each row
- *       the bits of that row alone, which {@link #decodeMode()} verifies on the running CPU), attention runs per
- *       sequence.</li>
+ *       together gives each one bitwise the logits it gets when decoded alone. By default ({@link DecodeMode#JAVA})
+ *       a decode step runs in plain Java on transposed copies of the weights, each sequence's arithmetic in a fixed
+ *       order, the weights read once per step for the whole batch; the libtorch modes make every row of a projection
+ *       its own one-row product (verified on the running CPU by {@link GemmRowCheck}). Prefill runs in libtorch, one
+ *       sequence at a time.</li>
  * </ul>
  * Not thread-safe: one caller at a time.
  */
@@ -84,9 +85,13 @@ public final class LlamaModel implements AutoCloseable {
   /** Whether the LM head's broadcast one-row products are row-invariant (then BATCHED runs it in one call per block). */
   private boolean headRows;
   /** The mode {@link #decodeMode()} picks when its check passes. */
-  private DecodeMode preferredMode = DecodeMode.ROWS;
-  /** Bytes of the transposed weight copies that prefill and decode read (0 until the first of them). */
+  private DecodeMode preferredMode = DecodeMode.JAVA;
+  /** Bytes of the weight copies that decoding reads (0 until the first prefill or decode). */
   private long decodingBytes;
+  /** The Java weight copies and step code of {@link DecodeMode#JAVA} (null unless that mode was prepared). */
+  private JavaDecoder javaDecoder;
+  /** Whether the libtorch transposed copies of the other modes are made. */
+  private boolean libtorchCopies;
 
   /**
    * How {@link #decode} computes the projections of a batch. Every mode is batch-invariant; a model uses one mode for
@@ -94,11 +99,21 @@ public final class LlamaModel implements AutoCloseable {
    */
   public enum DecodeMode {
     /**
-     * Every projection per row: each row its own one-row product with the transposed weight, all rows in one libtorch
-     * call (a batched product with the weight broadcast over the rows); the LM head so per column block, which stays
-     * in the cache across rows. Fastest for one sequence (no padding, libtorch's fast one-row kernel); 16 sequences
-     * reach about 3x the single-stream token rate (the weights are read once per row). The default when
-     * {@link GemmRowCheck} finds those rows invariant on this CPU.
+     * The whole decode step in plain Java ({@link JavaDecoder}) on transposed {@code float[in][out]} copies of the
+     * weights: no libtorch call per step (a step of a small model is otherwise mostly the fixed cost of ~70 libtorch
+     * calls per layer), each weight read once per step for the whole batch (four weight rows at a time stay in the
+     * cache while every sequence reads them), each sequence's arithmetic in a fixed order that nothing else in the
+     * batch changes, so batch-invariant by construction on any CPU (no check needed). The KV caches keep their tokens
+     * in Java arrays; prefill still runs in libtorch ({@code linear}, fastest for many tokens) and writes them there.
+     * The default.
+     */
+    JAVA,
+    /**
+     * libtorch, every projection per row: each row its own one-row product with the transposed weight, all rows in one
+     * libtorch call (a batched product with the weight broadcast over the rows); the LM head so per column block,
+     * which stays in the cache across rows. The fastest libtorch mode for one sequence (no padding, libtorch's one-row
+     * kernel); 16 sequences reach about 3x the single-stream token rate (the weights are read once per row). Used
+     * when preferred and {@link GemmRowCheck} finds those rows invariant on this CPU.
      */
     ROWS,
     /**
@@ -618,8 +633,9 @@ public final class LlamaModel implements AutoCloseable {
 
   /** A new, empty KV cache for one sequence of at most {@code capacityTokens} tokens. */
   public KvCache newCache(int capacityTokens) {
+    DecodeMode mode = decodeMode != null ? decodeMode : preferredMode;
     return new KvCache(manager, config.numHiddenLayers(), config.numKeyValueHeads(), config.headDim(),
-        capacityTokens);
+        capacityTokens, mode == DecodeMode.JAVA);
   }
 
   /**
@@ -634,7 +650,8 @@ public final class LlamaModel implements AutoCloseable {
     }
     long[] ids = toLongs(tokens);
     cache.checkRoom(tokens.length);
-    decodeMode();
+    // prefill needs no batch invariance (one sequence): JAVA mode runs libtorch's linear on the stored weights
+    DecodeMode mode = decodeMode() == DecodeMode.JAVA ? DecodeMode.JAVA : DecodeMode.ROWS;
     int time = tokens.length;
     int start = cache.length();
     try (NDManager step = manager.newSubManager()) {
@@ -653,10 +670,10 @@ public final class LlamaModel implements AutoCloseable {
       List<KvCache> caches = List.of(cache);
       int[] starts = {start};
       for (int l = 0; l < layers.length; l++) {
-        h = inferenceLayer(l, h, rotary, mask, caches, starts, time, DecodeMode.ROWS, step);
+        h = inferenceLayer(l, h, rotary, mask, caches, starts, time, mode, step);
       }
       NDArray last = time == 1 ? h : h.get(new NDIndex().addAllDim().addSliceDim(time - 1, time).addAllDim());
-      NDArray logits = lmHead.applyRows(rmsNorm(last, finalNorm), step);
+      NDArray logits = project(lmHead, rmsNorm(last, finalNorm), mode, step);
       float[] out = logits.toFloatArray();
       cache.advance(time);
       return out;
@@ -688,6 +705,12 @@ public final class LlamaModel implements AutoCloseable {
     }
     long[] ids = toLongs(nextTokens);
     DecodeMode mode = decodeMode();
+    for (KvCache c : caches) {
+      c.useHost(mode == DecodeMode.JAVA);
+    }
+    if (mode == DecodeMode.JAVA) {
+      return javaDecoder.decode(caches, ids);
+    }
     if (batch <= GemmRowCheck.MAX_ROWS) {
       return decodeGroup(caches, ids, mode);
     }
@@ -701,22 +724,29 @@ public final class LlamaModel implements AutoCloseable {
   }
 
   /**
-   * How {@link #decode} computes projections, decided by {@link GemmRowCheck} on this CPU for this model's weights (and
-   * adapter): the preferred mode ({@link #preferDecodeMode}, default {@link DecodeMode#ROWS}) when its check passes,
-   * else {@link DecodeMode#BATCHED} when padded GEMM rows of the layers' projections are invariant (the LM head then
+   * How {@link #decode} computes a step: the preferred mode ({@link #preferDecodeMode}); {@link DecodeMode#JAVA} (the
+   * default) needs no check. For the libtorch modes, decided by {@link GemmRowCheck} on this CPU for this model's
+   * weights (and adapter): the preferred mode when its check passes, else {@link DecodeMode#BATCHED} when padded GEMM rows of the layers' projections are invariant (the LM head then
    * runs per row, in one call when the broadcast one-row products of its blocks are invariant, else one call per row),
    * else {@link DecodeMode#ROWS} when all broadcast one-row products are, else {@link DecodeMode#PER_ROW} with a
    * logged warning (same results, more calls). Decided at the first prefill or decode after loading, attaching,
-   * detaching or merging, which also makes the transposed weight copies that prefill and decode read ({@code 4 *
-   * parameters} bytes of the projections and LM head); callers that change parameters in place afterwards call
-   * {@link #weightsChanged()}.
+   * detaching or merging, which also makes the transposed weight copies that decoding reads ({@code 4 * parameters}
+   * bytes of the projections and LM head: Java arrays for JAVA, libtorch arrays for the others); callers that change
+   * parameters in place afterwards call {@link #weightsChanged()}.
    */
   public DecodeMode decodeMode() {
     if (decodeMode == null) {
-      decodingBytes = 0;
-      for (Projection p : inferenceProjections()) {
-        decodingBytes += p.prepareDecoding(manager, p == lmHead);
+      releaseCopies();
+      if (preferredMode == DecodeMode.JAVA) {
+        String heap = javaHeapShortfall();
+        if (heap == null) {
+          prepare(DecodeMode.JAVA);
+          decodeMode = DecodeMode.JAVA;
+          return decodeMode;
+        }
+        LOG.warn("decode mode JAVA {}; decoding with libtorch instead", heap);
       }
+      prepare(DecodeMode.ROWS);
       headRows = GemmRowCheck.rowsFailure(Arrays.asList(lmHead.blocks()), manager) == null;
       if (preferredMode == DecodeMode.PER_ROW) {
         decodeMode = DecodeMode.PER_ROW;
@@ -744,9 +774,10 @@ public final class LlamaModel implements AutoCloseable {
   }
 
   /**
-   * Which decode mode to use when its check passes on this CPU (default {@link DecodeMode#ROWS}, the fastest single
-   * sequence; {@link DecodeMode#BATCHED} gives more aggregate throughput at many sequences, see model/README.md); the
-   * others follow in the order of {@link #decodeMode()}. Takes effect at the next prefill or decode.
+   * Which decode mode to use (default {@link DecodeMode#JAVA}, the fastest alone and in batches on x86-64, see
+   * model/README.md); a libtorch mode whose check fails on this CPU falls back in the order of {@link #decodeMode()}.
+   * Takes effect at the next prefill or decode; KV caches move their tokens to the storage the mode reads at their
+   * next decode step.
    */
   public void preferDecodeMode(DecodeMode mode) {
     preferredMode = java.util.Objects.requireNonNull(mode, "mode");
@@ -758,10 +789,67 @@ public final class LlamaModel implements AutoCloseable {
     decodeMode = null;
   }
 
-  /** Forces a decode mode (tests and benchmarks), after {@link #decodeMode()} made the transposed copies. */
+  /**
+   * Forces a decode mode (tests and benchmarks), making the weight copies it reads if needed; null goes back to the
+   * mode {@link #decodeMode()} decides.
+   */
   void forceDecodeMode(DecodeMode mode) {
+    if (mode == null) {
+      decodeMode = null;
+      return;
+    }
     decodeMode();
+    prepare(mode);
+    if (mode != DecodeMode.JAVA) {
+      headRows = GemmRowCheck.rowsFailure(Arrays.asList(lmHead.blocks()), manager) == null;
+    }
     decodeMode = mode;
+  }
+
+  /** Makes the weight copies {@code mode} reads, unless made already. */
+  private void prepare(DecodeMode mode) {
+    if (mode == DecodeMode.JAVA) {
+      if (javaDecoder == null) {
+        javaDecoder = new JavaDecoder(config, layers, finalNorm, lmHead, embed, rotaryTable, attentionScale);
+        decodingBytes += javaDecoder.bytes();
+      }
+    } else if (!libtorchCopies) {
+      for (Projection p : inferenceProjections()) {
+        decodingBytes += p.prepareDecoding(manager, p == lmHead);
+      }
+      libtorchCopies = true;
+    }
+  }
+
+  /**
+   * Null when the Java heap has room for {@link DecodeMode#JAVA}'s weight copies (4 bytes per parameter of the
+   * projections and the LM head, with a fifth to spare for KV caches and scratch), else why not.
+   */
+  private String javaHeapShortfall() {
+    long params = 0;
+    for (Projection p : inferenceProjections()) {
+      params += p.inFeatures() * p.outFeatures();
+    }
+    long needed = 4 * params;
+    Runtime rt = Runtime.getRuntime();
+    long free = rt.maxMemory() - (rt.totalMemory() - rt.freeMemory());
+    if (needed <= free * 0.8) {
+      return null;
+    }
+    return String.format(java.util.Locale.ROOT, "needs %d MB of Java heap for its weight copies but %d MB are free "
+        + "(raise -Xmx or -XX:MaxRAMPercentage)", needed >> 20, free >> 20);
+  }
+
+  /** Frees every weight copy made for decoding (they are remade from the current weights when needed). */
+  private void releaseCopies() {
+    javaDecoder = null;
+    if (libtorchCopies) {
+      for (Projection p : inferenceProjections()) {
+        p.releaseDecoding();
+      }
+      libtorchCopies = false;
+    }
+    decodingBytes = 0;
   }
 
   /**
@@ -769,6 +857,7 @@ public final class LlamaModel implements AutoCloseable {
    * same bits whatever the other rows on this CPU; else the first weight where it does not.
    */
   String batchedFailure() {
+    prepare(DecodeMode.ROWS);
     List<NDArray> linear = new ArrayList<>();
     List<NDArray> transposed = new ArrayList<>();
     for (Projection p : inferenceProjections()) {
@@ -793,6 +882,7 @@ public final class LlamaModel implements AutoCloseable {
    * projection and LM head block on this CPU; else the first weight where they do not.
    */
   String rowsFailure() {
+    prepare(DecodeMode.ROWS);
     List<NDArray> blocks = new ArrayList<>();
     for (Projection p : inferenceProjections()) {
       blocks.addAll(Arrays.asList(p.blocks()));
@@ -805,7 +895,7 @@ public final class LlamaModel implements AutoCloseable {
     linearKernel = linear;
   }
 
-  /** Bytes of the transposed weight copies that prefill and decode read (0 before the first of them). */
+  /** Bytes of the weight copies that decoding reads (0 before the first prefill or decode). */
   long decodingBytes() {
     return decodingBytes;
   }
@@ -927,6 +1017,8 @@ public final class LlamaModel implements AutoCloseable {
 
   private NDArray project(Projection p, NDArray x, DecodeMode mode, NDManager step) {
     switch (mode) {
+      case JAVA:
+        return p.apply(x, false);
       case ROWS:
         return p.applyRows(x, step);
       case PER_ROW:

@@ -34,8 +34,9 @@ class DecodeStepBench {
   private static final List<Variant> VARIANTS = List.of(
       new Variant("BATCHED, linear(x,W) padded to 4, head too (previous)", LlamaModel.DecodeMode.BATCHED, true),
       new Variant("PER_ROW, one mm(x1,Wt) call per row", LlamaModel.DecodeMode.PER_ROW, false),
-      new Variant("ROWS, broadcast one-row products (adopted)", LlamaModel.DecodeMode.ROWS, false),
-      new Variant("BATCHED, mm(x,Wt) padded to 4, head per row", LlamaModel.DecodeMode.BATCHED, false));
+      new Variant("ROWS, broadcast one-row products", LlamaModel.DecodeMode.ROWS, false),
+      new Variant("BATCHED, mm(x,Wt) padded to 4, head per row", LlamaModel.DecodeMode.BATCHED, false),
+      new Variant("JAVA, whole step in Java (adopted)", LlamaModel.DecodeMode.JAVA, false));
 
   @Test
   void decodeStepTimes() {
@@ -80,7 +81,7 @@ class DecodeStepBench {
     }
     System.out.printf("%ndecode step (ms of thread CPU time, fastest of %d rounds x %d steps, 1 thread): %s%n",
         ROUNDS, STEPS, config);
-    System.out.printf("  mode chosen on this CPU: %s; transposed weight copies: %.1f MB%n", mode, copyBytes / 1e6);
+    System.out.printf("  mode chosen on this CPU: %s; its weight copies: %.1f MB%n", mode, copyBytes / 1e6);
     System.out.printf("  %-58s %9s %9s %9s   %s%n", "variant", "batch 1", "batch 4", "batch 16",
         "tokens/s x1, x16 aggregate (= x single)");
     for (int v = 0; v < VARIANTS.size(); v++) {

@@ -30,11 +30,13 @@ class InferenceTest {
     root.close();
   }
 
-  @Test
-  void prefillAndDecodeMatchForward() {
+  @ParameterizedTest(name = "{0}")
+  @CsvSource({"JAVA", "ROWS", "BATCHED"})
+  void prefillAndDecodeMatchForward(LlamaModel.DecodeMode mode) {
     for (String type : List.of("llama", "qwen2")) {
-      try (LlamaModel model = TinyModels.model(root, type, "qwen2".equals(type), 21);
-          KvCache cache = model.newCache(32)) {
+      try (LlamaModel model = TinyModels.model(root, type, "qwen2".equals(type), 21)) {
+        model.forceDecodeMode(mode);
+        try (KvCache cache = model.newCache(32)) {
         int[] tokens = TinyModels.tokens(22, 12, 61);
         float[][] full = TinyModels.forwardRow(model, root, tokens);
         float[] last = model.prefill(cache, Arrays.copyOf(tokens, 5));
@@ -47,12 +49,43 @@ class InferenceTest {
           assertThat(maxDiff(step, full[t])).as(type + " decode at " + t).isLessThan(1e-5);
         }
         assertThat(cache.length()).isEqualTo(12);
+        }
       }
     }
   }
 
+  /**
+   * A cache filled in one decode mode continues in another (its tokens move between the Java and the libtorch
+   * storage), and prefill after decoding reads what decoding wrote: every step stays within 1e-5 of forward.
+   */
+  @Test
+  void cacheMovesBetweenJavaAndLibtorchStorage() {
+    try (LlamaModel model = TinyModels.model(root, "qwen2", true, 28); KvCache cache = model.newCache(32)) {
+      int[] tokens = TinyModels.tokens(29, 14, 61);
+      float[][] full = TinyModels.forwardRow(model, root, tokens);
+      assertThat(model.decodeMode()).isEqualTo(LlamaModel.DecodeMode.JAVA);
+      model.prefill(cache, Arrays.copyOf(tokens, 4));
+      LlamaModel.DecodeMode[] modes = {LlamaModel.DecodeMode.JAVA, LlamaModel.DecodeMode.BATCHED,
+          LlamaModel.DecodeMode.JAVA, LlamaModel.DecodeMode.ROWS, LlamaModel.DecodeMode.PER_ROW,
+          LlamaModel.DecodeMode.JAVA};
+      int t = 4;
+      for (LlamaModel.DecodeMode mode : modes) {
+        model.forceDecodeMode(mode);
+        float[] step = model.decode(List.of(cache), new int[] {tokens[t]})[0];
+        assertThat(maxDiff(step, full[t])).as(mode + " decode at " + t).isLessThan(1e-5);
+        t++;
+      }
+      float[] last = model.prefill(cache, Arrays.copyOfRange(tokens, t, t + 2));
+      assertThat(maxDiff(last, full[t + 1])).as("prefill after JAVA decoding").isLessThan(1e-5);
+      t += 2;
+      float[] step = model.decode(List.of(cache), new int[] {tokens[t]})[0];
+      assertThat(maxDiff(step, full[t])).as("decode after prefill").isLessThan(1e-5);
+    }
+  }
+
   @ParameterizedTest(name = "intermediate_size {0}, {1}")
-  @CsvSource({"40, BATCHED", "48, BATCHED", "128, BATCHED", "40, PER_ROW", "128, PER_ROW", "48, ROWS", "128, ROWS"})
+  @CsvSource({"40, JAVA", "128, JAVA", "40, BATCHED", "48, BATCHED", "128, BATCHED", "40, PER_ROW", "128, PER_ROW",
+      "48, ROWS", "128, ROWS"})
   void decodeIsBatchInvariantBitwise(int intermediate, LlamaModel.DecodeMode mode) {
     // ROWS needs shapes whose broadcast one-row products libtorch computes row-invariantly (not 32 x 61): vocab 128
     ModelConfig config = mode == LlamaModel.DecodeMode.ROWS ? config("qwen2", true, 128, 64, intermediate)
@@ -63,9 +96,13 @@ class InferenceTest {
       TinyModels.randomiseB(lora, 4);
       model.attach(lora);
       // the CPU checks must pass for these shapes on this machine, or the forced path would go untested
-      // ROWS is preferred; the tiny LM head (32 x 61) fails its check on this CPU, so the tiny models get BATCHED
-      assertThat(model.decodeMode()).isEqualTo(mode == LlamaModel.DecodeMode.ROWS ? LlamaModel.DecodeMode.ROWS
-          : LlamaModel.DecodeMode.BATCHED);
+      // with ROWS preferred, the tiny LM head (32 x 61) fails its check on this CPU, so the tiny models get BATCHED
+      // (JAVA needs no check)
+      if (mode != LlamaModel.DecodeMode.JAVA) {
+        model.preferDecodeMode(LlamaModel.DecodeMode.ROWS);
+        assertThat(model.decodeMode()).isEqualTo(mode == LlamaModel.DecodeMode.ROWS ? LlamaModel.DecodeMode.ROWS
+            : LlamaModel.DecodeMode.BATCHED);
+      }
       model.forceDecodeMode(mode);
       int sequences = 5;
       int steps = 6;
@@ -123,13 +160,15 @@ class InferenceTest {
   }
 
   @ParameterizedTest(name = "{0}")
-  @CsvSource({"ROWS", "BATCHED"})
+  @CsvSource({"JAVA", "ROWS", "BATCHED"})
   void everyBatchSizeFromOneToFortyGivesTheSameBits(LlamaModel.DecodeMode mode) {
     try (LlamaModel model = TinyModels.model(root, config("llama", false, 128, 64, 40), 26)) {
       LoraAdapter lora = LoraAdapter.create(model, new LoraConfig(8, 16, 0, List.of("k_proj", "v_proj", "down_proj")),
           5);
       TinyModels.randomiseB(lora, 6);
       model.attach(lora);
+      assertThat(model.decodeMode()).isEqualTo(LlamaModel.DecodeMode.JAVA);
+      model.preferDecodeMode(LlamaModel.DecodeMode.ROWS);
       assertThat(model.decodeMode()).isEqualTo(LlamaModel.DecodeMode.ROWS);
       assertThat(model.batchedFailure()).isNull();
       model.forceDecodeMode(mode);
@@ -171,13 +210,13 @@ class InferenceTest {
    * lengths) gets bitwise the same logits at every step.
    */
   @ParameterizedTest(name = "{0}")
-  @CsvSource({"ROWS", "BATCHED"})
+  @CsvSource({"JAVA", "ROWS", "BATCHED"})
   void demoShapedModelDecodesAloneAndInBatchesOfTwoFiveAndSixteenBitwiseEqual(LlamaModel.DecodeMode mode) {
     ModelConfig demo = new ModelConfig("llama", 4096, 128, 384, 4, 4, 2, 32, 1e-6, 10_000, 4096, false, false, false,
         "silu", "float32", null, List.of(), null, null);
     try (LlamaModel model = TinyModels.model(root, demo, 27)) {
-      // the mode chosen on this CPU is the adopted ROWS; BATCHED must pass its check here, so preferring it takes it
-      assertThat(model.decodeMode()).isEqualTo(LlamaModel.DecodeMode.ROWS);
+      // JAVA is the default; ROWS and BATCHED must pass their checks here, so preferring them takes them
+      assertThat(model.decodeMode()).isEqualTo(LlamaModel.DecodeMode.JAVA);
       model.preferDecodeMode(mode);
       assertThat(model.decodeMode()).isEqualTo(mode);
       int[] prompt = TinyModels.tokens(600, 9, 4096);

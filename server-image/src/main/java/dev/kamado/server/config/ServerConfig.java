@@ -3,6 +3,7 @@ package dev.kamado.server.config;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+import dev.kamado.model.llama.LlamaModel;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -36,12 +37,13 @@ import java.util.Map;
  * @param verifyDigests whether to check kamado-manifest.json digests
  * @param maxRequestBytes largest request body
  * @param volumesDir where PersistentVolumeClaims are mounted ({@code pvc://claim/path} = {@code volumesDir/claim/path})
+ * @param decodeMode how the model core computes decode steps
  */
 public record ServerConfig(Path model, Path adapter, String host, int port, String servedModelName, Path schema,
     int maxRunning, int maxWaiting, int maxModelLen, int defaultMaxTokens, double defaultTemperature,
     double defaultTopP, List<String> defaultStop, int maxPrefillTokens,
     Duration gracePeriod, Duration warmupDelay, boolean verifyDigests, int maxRequestBytes,
-    Path volumesDir) {
+    Path volumesDir, LlamaModel.DecodeMode decodeMode) {
 
   /**
    * Resolves every setting: flag, else environment variable, else configuration file, else default.
@@ -90,7 +92,8 @@ public record ServerConfig(Path model, Path adapter, String host, int port, Stri
         duration(values.get(Setting.WARMUP_DELAY)),
         bool(values.get(Setting.VERIFY_DIGESTS)),
         integer(values.get(Setting.MAX_REQUEST_BYTES), 1024, Integer.MAX_VALUE),
-        Path.of(values.get(Setting.VOLUMES_DIR).value));
+        Path.of(values.get(Setting.VOLUMES_DIR).value),
+        decodeMode(values.get(Setting.DECODE_MODE)));
   }
 
   private record Sourced(String value, String source) {}
@@ -193,6 +196,18 @@ public record ServerConfig(Path model, Path adapter, String host, int port, Stri
       throw new ConfigException(value.source + " may hold at most " + MAX_STOP + " strings, got " + stops.size());
     }
     return List.copyOf(stops);
+  }
+
+  /** {@code java}, {@code rows}, {@code batched} or {@code per-row} (any case; {@code _} for {@code -}). */
+  private static LlamaModel.DecodeMode decodeMode(Sourced value) throws ConfigException {
+    String v = value.value.trim().toUpperCase(Locale.ROOT).replace('-', '_');
+    for (LlamaModel.DecodeMode mode : LlamaModel.DecodeMode.values()) {
+      if (mode.name().equals(v)) {
+        return mode;
+      }
+    }
+    throw new ConfigException(value.source + " must be one of java, rows, batched, per-row, got '" + value.value
+        + "'");
   }
 
   private static boolean bool(Sourced value) throws ConfigException {

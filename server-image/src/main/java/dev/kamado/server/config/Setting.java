@@ -47,7 +47,12 @@ public enum Setting {
    */
   VOLUMES_DIR("volumes-dir", "/kamado/volumes"),
   /** Largest request body in bytes. */
-  MAX_REQUEST_BYTES("max-request-bytes", "4194304");
+  MAX_REQUEST_BYTES("max-request-bytes", "4194304"),
+  /**
+   * How the model core computes a decode step: {@code java} (whole step in Java, the default), {@code rows},
+   * {@code batched} or {@code per-row} (libtorch); every one is batch-invariant (see server-image/README.md).
+   */
+  DECODE_MODE("decode-mode", "java");
 
   private final String key;
   private final String defaultValue;

@@ -29,8 +29,9 @@ public final class LlamaLanguageModel implements LanguageModel {
   }
 
   /**
-   * How the model core decodes a batch (batched padded GEMM, or per row when the CPU check failed); runs that check if
-   * no decode step has yet. Call only while the engine is idle (at start-up).
+   * How the model core decodes a batch (the mode preferred with {@code --decode-mode}, or a fallback when a libtorch
+   * mode's CPU check failed); makes the weight copies it reads if no step has yet. Call only while the engine is idle
+   * (at start-up).
    */
   public LlamaModel.DecodeMode decodeMode() {
     return model.decodeMode();

@@ -59,6 +59,7 @@ public final class ModelLoader {
       throw new InvalidModelException("cannot load the LoRA adapter in " + folders.adapter() + ": "
           + e.getMessage(), e);
     }
+    llama.preferDecodeMode(config.decodeMode());
     TextTokenizer tokenizer;
     try {
       tokenizer = TextTokenizer.load(folders.tokenizer());

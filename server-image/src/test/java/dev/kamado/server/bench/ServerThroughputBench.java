@@ -96,10 +96,12 @@ class ServerThroughputBench {
       LoadGenerator chat = new LoadGenerator(URI.create("http://127.0.0.1:" + port + "/v1/chat/completions"));
       completions.run(2, 2, i -> completionBody(i, 8));
 
+      long cpu = serverCpuNanos(server);
       LoadGenerator.Result single = completions.run(1, 3, i -> completionBody(i, SINGLE_TOKENS));
       double singleDecode = single.decodeTokensPerSecond();
-      print("single stream: decode %.1f tokens/s (%d tokens per request), end to end %.1f tokens/s, TTFT %.1f ms",
-          singleDecode, SINGLE_TOKENS, single.tokensPerSecond(), single.ttft(0.5) * 1000);
+      print("single stream: decode %.1f tokens/s (%d tokens per request), end to end %.1f tokens/s, TTFT %.1f ms;"
+          + " server CPU %.2f ms per token", singleDecode, SINGLE_TOKENS, single.tokensPerSecond(),
+          single.ttft(0.5) * 1000, cpuMillisPerToken(server, cpu, single));
       print("single stream vs memory-bandwidth bound: %.0f%% (%.1f of %.1f tokens/s)", 100 * singleDecode / bound,
           singleDecode, bound);
 
@@ -108,11 +110,13 @@ class ServerThroughputBench {
       for (int l = 0; l < levels.length; l++) {
         int c = levels[l];
         int requests = Math.max(c * 2, 4);
+        cpu = serverCpuNanos(server);
         LoadGenerator.Result r = completions.run(c, requests, i -> completionBody(i, LOAD_TOKENS));
         aggregate[l] = r.tokensPerSecond();
         print("concurrency %2d: %6.1f tokens/s aggregate (%d requests x %d tokens, %.1f s); TTFT p50 %.0f ms, p99 %.0f"
-            + " ms; per-request decode %.1f tokens/s", c, r.tokensPerSecond(), requests, LOAD_TOKENS, r.wallSeconds(),
-            r.ttft(0.5) * 1000, r.ttft(0.99) * 1000, r.decodeTokensPerSecond());
+            + " ms; per-request decode %.1f tokens/s; server CPU %.2f ms per token", c, r.tokensPerSecond(), requests,
+            LOAD_TOKENS, r.wallSeconds(), r.ttft(0.5) * 1000, r.ttft(0.99) * 1000, r.decodeTokensPerSecond(),
+            cpuMillisPerToken(server, cpu, r));
       }
       print("aggregate at concurrency 16 / own single stream (concurrency 1): %.2fx (goal >= 3x)",
           aggregate[2] / aggregate[0]);
@@ -120,12 +124,17 @@ class ServerThroughputBench {
       // Schema cost: the same chat requests with and without a JSON Schema, at concurrency 1 and 16.
       for (int c : new int[] {1, 16}) {
         int requests = Math.max(c * 2, 4);
+        long before = serverCpuNanos(server);
         LoadGenerator.Result free = chat.run(c, requests, i -> chatBody(i, false));
+        double freeCpu = cpuMillisPerToken(server, before, free);
+        before = serverCpuNanos(server);
         LoadGenerator.Result schema = chat.run(c, requests, i -> chatBody(i, true));
+        double schemaCpu = cpuMillisPerToken(server, before, schema);
         print("schema cost at concurrency %2d: %.1f tokens/s free vs %.1f constrained (per-request decode %.1f vs"
-            + " %.1f) -> cost %.1f%% (goal <= 15%%)", c, free.tokensPerSecond(), schema.tokensPerSecond(),
-            free.decodeTokensPerSecond(), schema.decodeTokensPerSecond(),
-            100 * (1 - schema.decodeTokensPerSecond() / free.decodeTokensPerSecond()));
+            + " %.1f) -> cost %.1f%% (goal <= 15%%); server CPU per token %.3f vs %.3f ms -> %.1f%%", c,
+            free.tokensPerSecond(), schema.tokensPerSecond(), free.decodeTokensPerSecond(),
+            schema.decodeTokensPerSecond(), 100 * (1 - schema.decodeTokensPerSecond() / free.decodeTokensPerSecond()),
+            freeCpu, schemaCpu, 100 * (schemaCpu / freeCpu - 1));
       }
 
       reference(model, work, singleDecode, single.tokensPerSecond(), aggregate);
@@ -218,6 +227,21 @@ class ServerThroughputBench {
     return body.toString();
   }
 
+  /** CPU time the server process has used so far (all its threads), in nanoseconds; -1 when unknown. */
+  static long serverCpuNanos(Process server) {
+    return server.info().totalCpuDuration().map(Duration::toNanos).orElse(-1L);
+  }
+
+  /**
+   * Server CPU milliseconds per generated token since {@code before}: what a phase costs the server whatever else runs
+   * on the machine (wall-clock rates on a shared machine also depend on the share of the cores the server gets).
+   */
+  static double cpuMillisPerToken(Process server, long before, LoadGenerator.Result result) {
+    long now = serverCpuNanos(server);
+    int tokens = result.samples().stream().mapToInt(LoadGenerator.Sample::completionTokens).sum();
+    return before < 0 || now < 0 || tokens == 0 ? Double.NaN : (now - before) / 1e6 / tokens;
+  }
+
   static long weightBytes(Path model) throws IOException {
     try (Stream<Path> files = Files.list(model)) {
       return files.filter(p -> p.getFileName().toString().endsWith(".safetensors")).mapToLong(p -> p.toFile().length())
@@ -226,9 +250,18 @@ class ServerThroughputBench {
   }
 
   static Process startServer(Path model, Path work) throws IOException {
-    List<String> command = List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-jar",
-        Path.of("target", "kamado-server.jar").toAbsolutePath().toString(), "--model", model.toString(), "--port",
-        "0", "--host", "127.0.0.1", "--max-running", "64", "--max-waiting", "1024", "--max-model-len", "1024");
+    List<String> command = new ArrayList<>();
+    command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+    // extra JVM options for the server, such as -XX:StartFlightRecording=filename=/tmp/server.jfr to profile it
+    String jvmArgs = System.getProperty("kamado.bench.server.jvm", "");
+    for (String arg : jvmArgs.trim().split("\\s+")) {
+      if (!arg.isEmpty()) {
+        command.add(arg);
+      }
+    }
+    command.addAll(List.of("-jar", Path.of("target", "kamado-server.jar").toAbsolutePath().toString(), "--model",
+        model.toString(), "--port", "0", "--host", "127.0.0.1", "--max-running", "64", "--max-waiting", "1024",
+        "--max-model-len", "1024", "--decode-mode", System.getProperty("kamado.bench.decode.mode", "java")));
     return new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(work.resolve("server.log").toFile())
         .start();
   }

@@ -3,6 +3,7 @@ package dev.kamado.server.config;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.kamado.model.llama.LlamaModel;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -32,6 +33,23 @@ class ServerConfigTest {
     assertThat(config.host()).isEqualTo("0.0.0.0");
     assertThat(config.defaultMaxTokens()).isEqualTo(512);
     assertThat(config.verifyDigests()).isTrue();
+  }
+
+  @Test
+  void decodeModeDefaultsToJavaAndAcceptsEveryModeFromFlagEnvironmentOrFile() throws Exception {
+    Map<Setting, String> flags = new EnumMap<>(Setting.class);
+    flags.put(Setting.MODEL, "/m");
+    assertThat(ServerConfig.resolve(flags, Map.of(), null).decodeMode()).isEqualTo(LlamaModel.DecodeMode.JAVA);
+    assertThat(ServerConfig.resolve(flags, Map.of("KAMADO_SERVER_DECODE_MODE", "per-row"), null).decodeMode())
+        .isEqualTo(LlamaModel.DecodeMode.PER_ROW);
+    Path file = dir.resolve("mode.yaml");
+    Files.writeString(file, "decode-mode: Batched\n");
+    assertThat(ServerConfig.resolve(flags, Map.of(), file).decodeMode()).isEqualTo(LlamaModel.DecodeMode.BATCHED);
+    flags.put(Setting.DECODE_MODE, "rows");
+    assertThat(ServerConfig.resolve(flags, Map.of(), file).decodeMode()).isEqualTo(LlamaModel.DecodeMode.ROWS);
+    flags.put(Setting.DECODE_MODE, "fast");
+    assertThatThrownBy(() -> ServerConfig.resolve(flags, Map.of(), null)).hasMessageContaining("flag --decode-mode")
+        .hasMessageContaining("java, rows, batched, per-row").hasMessageContaining("'fast'");
   }
 
   @Test
