@@ -118,12 +118,13 @@ final class ServerProcess {
       vertx.close();
       return Main.EXIT_MODEL;
     }
+    // Before ready: this also makes the decode weight copies when the warm-up ran no step (--warmup-steps 0).
+    String decodeMode = model.model() instanceof LlamaLanguageModel llama ? llama.decodeMode().toString() : "n/a";
     engineMetrics.enable();
     api.ready(new Serving(model.name(), started, model.tokenizer(), constraints,
         new RequestDefaults(config.defaultMaxTokens(), config.defaultTemperature(), config.defaultTopP(),
             config.defaultStop())));
-    LOG.info("ready: serving {} on port {} (decode: {})", model.name(), port,
-        model.model() instanceof LlamaLanguageModel llama ? llama.decodeMode() : "n/a");
+    LOG.info("ready: serving {} on port {} (decode: {})", model.name(), port, decodeMode);
     try {
       stop.await();
     } catch (InterruptedException e) {
