@@ -105,6 +105,15 @@ public final class Main implements Callable<Integer> {
       description = "Extra wait after warm-up before reporting ready; for tests (default 0s).")
   String warmupDelay;
 
+  @Option(names = "--warmup-steps", paramLabel = "N",
+      description = "Tokens per stream the warm-up generates before ready (one stream, then several together, then "
+          + "under a schema) so the decode loops are compiled; 0 = no warm-up (default 256).")
+  String warmupSteps;
+
+  @Option(names = "--warmup-timeout", paramLabel = "DURATION",
+      description = "Longest the warm-up may take before the server reports ready anyway (default 20s).")
+  String warmupTimeout;
+
   @Option(names = "--verify-digests", paramLabel = "BOOL",
       description = "Check the sha256 digests in kamado-manifest.json (default true).")
   String verifyDigests;
@@ -179,6 +188,8 @@ public final class Main implements Callable<Integer> {
     put(flags, Setting.DECODE_MODE, decodeMode);
     put(flags, Setting.GRACE_PERIOD, gracePeriod);
     put(flags, Setting.WARMUP_DELAY, warmupDelay);
+    put(flags, Setting.WARMUP_STEPS, warmupSteps);
+    put(flags, Setting.WARMUP_TIMEOUT, warmupTimeout);
     put(flags, Setting.VERIFY_DIGESTS, verifyDigests);
     put(flags, Setting.MAX_REQUEST_BYTES, maxRequestBytes);
     return flags;

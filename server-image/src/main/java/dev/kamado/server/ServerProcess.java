@@ -1,15 +1,13 @@
 package dev.kamado.server;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.kamado.server.config.ServerConfig;
 import dev.kamado.server.constraint.ResponseConstraints;
 import dev.kamado.server.engine.Engine;
 import dev.kamado.server.engine.EngineSettings;
-import dev.kamado.server.engine.FinishReason;
-import dev.kamado.server.engine.GenerationListener;
-import dev.kamado.server.engine.GenerationRequest;
-import dev.kamado.server.engine.QueueFullException;
-import dev.kamado.server.engine.SamplingParams;
+import dev.kamado.server.engine.EngineWarmup;
+import dev.kamado.server.engine.SwitchableMetrics;
 import dev.kamado.server.engine.TokenConstraint;
 import dev.kamado.server.http.ApiServer;
 import dev.kamado.server.http.RequestDefaults;
@@ -37,6 +35,8 @@ import sun.misc.Signal;
 final class ServerProcess {
 
   private static final Logger LOG = LoggerFactory.getLogger(ServerProcess.class);
+  /** Streams decoded together in the warm-up's batched phase. */
+  private static final int WARMUP_WIDTH = 4;
 
   private final ServerConfig config;
   private final CountDownLatch stop = new CountDownLatch(1);
@@ -93,8 +93,10 @@ final class ServerProcess {
       vertx.close();
       return Main.EXIT_CONFIG;
     }
+    // Warm-up generations are not requests: the engine's metrics count only what comes after ready.
+    SwitchableMetrics engineMetrics = new SwitchableMetrics(metrics);
     Engine started = new Engine(model.model(), model::newDetokenizer, model.generatableIds(), model.endOfSequenceIds(),
-        new EngineSettings(config.maxRunning(), config.maxWaiting(), config.maxPrefillTokens()), metrics);
+        new EngineSettings(config.maxRunning(), config.maxWaiting(), config.maxPrefillTokens()), engineMetrics);
     engine.set(started);
     started.start();
     LOG.info("model {} loaded in {} ms from {}{} ({}: {} layers, hidden {}, vocab {}; context {} tokens)",
@@ -116,11 +118,13 @@ final class ServerProcess {
       vertx.close();
       return Main.EXIT_MODEL;
     }
+    // Before ready: this also makes the decode weight copies when the warm-up ran no step (--warmup-steps 0).
+    String decodeMode = model.model() instanceof LlamaLanguageModel llama ? llama.decodeMode().toString() : "n/a";
+    engineMetrics.enable();
     api.ready(new Serving(model.name(), started, model.tokenizer(), constraints,
         new RequestDefaults(config.defaultMaxTokens(), config.defaultTemperature(), config.defaultTopP(),
             config.defaultStop())));
-    LOG.info("ready: serving {} on port {} (decode: {})", model.name(), port,
-        model.model() instanceof LlamaLanguageModel llama ? llama.decodeMode() : "n/a");
+    LOG.info("ready: serving {} on port {} (decode: {})", model.name(), port, decodeMode);
     try {
       stop.await();
     } catch (InterruptedException e) {
@@ -154,45 +158,39 @@ final class ServerProcess {
     return 0;
   }
 
-  /** Runs short requests through the engine (and the default schema, if any) so the first client is not slow. */
-  private static void warmUp(Engine engine, LoadedModel model, ResponseConstraints constraints)
-      throws InterruptedException {
+  /** A small schema of the kinds of values answers hold, run once in the warm-up to compile the constrained path. */
+  private static final String WARMUP_SCHEMA = "{\"type\": \"json_schema\", \"json_schema\": {\"name\": \"warmup\", "
+      + "\"schema\": {\"type\": \"object\", \"additionalProperties\": false, "
+      + "\"required\": [\"kind\", \"count\", \"ok\", \"note\"], \"properties\": {"
+      + "\"kind\": {\"enum\": [\"a\", \"b\", \"c\"]}, \"count\": {\"type\": \"integer\"}, "
+      + "\"ok\": {\"type\": \"boolean\"}, \"note\": {\"type\": \"string\"}}}}}";
+
+  /**
+   * Runs generations through the engine before ready (see {@link EngineWarmup}): free streams alone and together, and
+   * constrained ones under a sample schema, {@code json_object} and the default schema if any.
+   */
+  private void warmUp(Engine engine, LoadedModel model, ResponseConstraints constraints) throws InterruptedException {
     int[] prompt = model.tokenizer().encode("Hello, warm-up.", true);
     if (prompt.length == 0) {
       prompt = new int[] {0};
     }
-    List<TokenConstraint> constraintsToTry = constraints.hasDefault()
-        ? java.util.Arrays.asList(null, constraints.forRequest(null)) : java.util.Collections.singletonList(null);
-    for (TokenConstraint constraint : constraintsToTry) {
-      CountDownLatch done = new CountDownLatch(1);
-      AtomicReference<String> error = new AtomicReference<>();
-      GenerationListener listener = new GenerationListener() {
-        @Override
-        public void onText(String text) {
-        }
-
-        @Override
-        public void onFinish(FinishReason reason, int promptTokens, int completionTokens) {
-          done.countDown();
-        }
-
-        @Override
-        public void onError(String message) {
-          error.set(message);
-          done.countDown();
-        }
-      };
-      try {
-        engine.submit(new GenerationRequest(prompt, new SamplingParams(8, 0, 1, 0, List.of()), constraint,
-            listener));
-      } catch (QueueFullException e) {
-        throw new IllegalStateException(e.getMessage(), e);
-      }
-      done.await();
-      if (error.get() != null) {
-        throw new IllegalStateException(error.get());
-      }
+    List<TokenConstraint> constrained = new java.util.ArrayList<>();
+    try {
+      ObjectMapper json = new ObjectMapper();
+      constrained.add(constraints.forRequest(json.readTree(WARMUP_SCHEMA)));
+      constrained.add(constraints.forRequest(json.readTree("{\"type\": \"json_object\"}")));
+    } catch (java.io.IOException e) {
+      throw new IllegalStateException(e);
     }
+    if (constraints.hasDefault()) {
+      constrained.add(constraints.forRequest(null));
+    }
+    int width = Math.min(WARMUP_WIDTH, Math.min(config.maxRunning(), config.maxWaiting()));
+    EngineWarmup.Result result = EngineWarmup.run(engine, prompt, config.warmupSteps(), width, constrained,
+        config.warmupTimeout());
+    LOG.info("warm-up: {} tokens in {} generations ({} steps alone, then {} streams together, then {} constrained) in "
+        + "{} ms{}", result.tokens(), result.requests(), config.warmupSteps(), result.width(), constrained.size(),
+        result.millis(), result.timedOut() ? " (stopped at --warmup-timeout " + config.warmupTimeout() + ")" : "");
   }
 
   private int running() {

@@ -39,6 +39,13 @@ public enum Setting {
   GRACE_PERIOD("grace-period", "30s"),
   /** Extra wait after warm-up before the server reports ready (for tests of the not-ready state). */
   WARMUP_DELAY("warmup-delay", "0s"),
+  /**
+   * Tokens per stream the warm-up generates before ready (one stream, then a few together, then constrained ones), so
+   * that the JIT has compiled the decode loops; 0 = no warm-up.
+   */
+  WARMUP_STEPS("warmup-steps", "256"),
+  /** Longest the warm-up may take; it stops early when this passes. */
+  WARMUP_TIMEOUT("warmup-timeout", "20s"),
   /** Whether to check the sha256 digests of kamado-manifest.json. */
   VERIFY_DIGESTS("verify-digests", "true"),
   /**

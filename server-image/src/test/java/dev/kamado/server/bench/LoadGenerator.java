@@ -40,7 +40,7 @@ public final class LoadGenerator {
   /** One request's figures. */
   public record Sample(int completionTokens, double ttftSeconds, double decodeSeconds, double totalSeconds) {}
 
-  /** A run's figures. */
+  /** A run's figures; {@code samples} in request order (sample i is request i). */
   public record Result(int concurrency, List<Sample> samples, double wallSeconds) {
 
     /** Generated tokens of all requests over the wall time of the run. */
@@ -52,6 +52,28 @@ public final class LoadGenerator {
     public double decodeTokensPerSecond() {
       return samples.stream().filter(s -> s.completionTokens() > 1 && s.decodeSeconds() > 0)
           .mapToDouble(s -> (s.completionTokens() - 1) / s.decodeSeconds()).average().orElse(0);
+    }
+
+    /**
+     * Inter-token decode rate over all requests together: the tokens after each request's first, summed, over the
+     * times from each request's first to its last token, summed (per-request costs before the first token, such as
+     * HTTP, prefill and queueing, are left out).
+     */
+    public double interTokenTokensPerSecond() {
+      long tokens = 0;
+      double seconds = 0;
+      for (Sample s : samples) {
+        if (s.completionTokens() > 1 && s.decodeSeconds() > 0) {
+          tokens += s.completionTokens() - 1;
+          seconds += s.decodeSeconds();
+        }
+      }
+      return seconds > 0 ? tokens / seconds : 0;
+    }
+
+    /** Mean completion tokens per request. */
+    public double meanCompletionTokens() {
+      return samples.stream().mapToInt(Sample::completionTokens).average().orElse(0);
     }
 
     /** A quantile (0..1) of time to first token in seconds. */
@@ -72,23 +94,22 @@ public final class LoadGenerator {
   public Result run(int concurrency, int requests, IntFunction<String> body) throws Exception {
     ExecutorService pool = Executors.newFixedThreadPool(concurrency);
     try {
-      List<Future<List<Sample>>> clients = new ArrayList<>();
+      List<Future<?>> clients = new ArrayList<>();
+      Sample[] all = new Sample[requests];
       long start = System.nanoTime();
       for (int c = 0; c < concurrency; c++) {
         int client = c;
         clients.add(pool.submit(() -> {
-          List<Sample> mine = new ArrayList<>();
           for (int i = client; i < requests; i += concurrency) {
-            mine.add(one(body.apply(i)));
+            all[i] = one(body.apply(i));
           }
-          return mine;
+          return null;
         }));
       }
-      List<Sample> all = new ArrayList<>();
-      for (Future<List<Sample>> f : clients) {
-        all.addAll(f.get());
+      for (Future<?> f : clients) {
+        f.get();
       }
-      return new Result(concurrency, all, (System.nanoTime() - start) / 1e9);
+      return new Result(concurrency, List.of(all), (System.nanoTime() - start) / 1e9);
     } finally {
       pool.shutdownNow();
     }

@@ -92,6 +92,9 @@ class ServerThroughputBench {
     try {
       int port = awaitPort(server, work);
       awaitReady(port);
+      Files.readAllLines(work.resolve("server.log")).stream().filter(l -> l.contains("warm-up: ")).findFirst()
+          .ifPresent(l -> print("server %s", l.substring(l.indexOf("warm-up: "))));
+      print("load average at start: %s", loadAverage());
       LoadGenerator completions = new LoadGenerator(URI.create("http://127.0.0.1:" + port + "/v1/completions"));
       LoadGenerator chat = new LoadGenerator(URI.create("http://127.0.0.1:" + port + "/v1/chat/completions"));
       completions.run(2, 2, i -> completionBody(i, 8));
@@ -121,22 +124,40 @@ class ServerThroughputBench {
       print("aggregate at concurrency 16 / own single stream (concurrency 1): %.2fx (goal >= 3x)",
           aggregate[2] / aggregate[0]);
 
-      // Schema cost: the same chat requests with and without a JSON Schema, at concurrency 1 and 16.
+      // Schema cost: the same chat requests with and without a JSON Schema, at concurrency 1 and 16. The first figure
+      // compares free answers of 2 x LOAD_TOKENS tokens with constrained ones, which end when their JSON is complete
+      // (often far sooner), so per-request costs weigh on fewer tokens on the constrained side. The second compares
+      // equal token counts: each free request is cut (max_tokens) to the length of the same constrained request, so
+      // both sides have the same requests, tokens, prompts and KV lengths, and only the constraint differs.
       for (int c : new int[] {1, 16}) {
         int requests = Math.max(c * 2, 4);
         long before = serverCpuNanos(server);
-        LoadGenerator.Result free = chat.run(c, requests, i -> chatBody(i, false));
+        LoadGenerator.Result free = chat.run(c, requests, i -> chatBody(i, false, 2 * LOAD_TOKENS));
         double freeCpu = cpuMillisPerToken(server, before, free);
         before = serverCpuNanos(server);
-        LoadGenerator.Result schema = chat.run(c, requests, i -> chatBody(i, true));
+        LoadGenerator.Result schema = chat.run(c, requests, i -> chatBody(i, true, 2 * LOAD_TOKENS));
         double schemaCpu = cpuMillisPerToken(server, before, schema);
         print("schema cost at concurrency %2d: %.1f tokens/s free vs %.1f constrained (per-request decode %.1f vs"
-            + " %.1f) -> cost %.1f%% (goal <= 15%%); server CPU per token %.3f vs %.3f ms -> %.1f%%", c,
-            free.tokensPerSecond(), schema.tokensPerSecond(), free.decodeTokensPerSecond(),
+            + " %.1f) -> cost %.1f%%; server CPU per token %.3f vs %.3f ms -> %.1f%% (answers of %.0f vs %.0f"
+            + " tokens)", c, free.tokensPerSecond(), schema.tokensPerSecond(), free.decodeTokensPerSecond(),
             schema.decodeTokensPerSecond(), 100 * (1 - schema.decodeTokensPerSecond() / free.decodeTokensPerSecond()),
-            freeCpu, schemaCpu, 100 * (schemaCpu / freeCpu - 1));
+            freeCpu, schemaCpu, 100 * (schemaCpu / freeCpu - 1), free.meanCompletionTokens(),
+            schema.meanCompletionTokens());
+        before = serverCpuNanos(server);
+        LoadGenerator.Result equal = chat.run(c, requests,
+            i -> chatBody(i, false, schema.samples().get(i).completionTokens()));
+        double equalCpu = cpuMillisPerToken(server, before, equal);
+        print("schema cost at concurrency %2d, equal token counts (%.0f per request): inter-token decode %.1f tokens/s"
+            + " free vs %.1f constrained -> cost %.1f%% (goal <= 15%%); aggregate %.1f vs %.1f tokens/s -> %.1f%%;"
+            + " server CPU per token %.3f vs %.3f ms -> %.1f%%", c, schema.meanCompletionTokens(),
+            equal.interTokenTokensPerSecond(), schema.interTokenTokensPerSecond(),
+            100 * (1 - schema.interTokenTokensPerSecond() / equal.interTokenTokensPerSecond()),
+            equal.tokensPerSecond(), schema.tokensPerSecond(),
+            100 * (1 - schema.tokensPerSecond() / equal.tokensPerSecond()), equalCpu, schemaCpu,
+            100 * (schemaCpu / equalCpu - 1));
       }
 
+      print("load average after the server phases: %s", loadAverage());
       reference(model, work, singleDecode, single.tokensPerSecond(), aggregate);
     } finally {
       server.destroy();
@@ -202,10 +223,10 @@ class ServerThroughputBench {
     return body.toString();
   }
 
-  static String chatBody(int i, boolean schema) {
+  static String chatBody(int i, boolean schema, int maxTokens) {
     ObjectNode body = JSON.createObjectNode();
     body.putArray("messages").addObject().put("role", "user").put("content", PROMPTS.get(i % PROMPTS.size()));
-    body.put("max_tokens", 2 * LOAD_TOKENS);
+    body.put("max_tokens", maxTokens);
     body.put("temperature", 0.8);
     body.put("seed", i);
     body.put("ignore_eos", true);
@@ -225,6 +246,16 @@ class ServerThroughputBench {
       format.putObject("json_schema").put("name", "triage").set("schema", s);
     }
     return body.toString();
+  }
+
+  /** The 1, 5 and 15 minute load averages from /proc/loadavg, or "n/a". */
+  static String loadAverage() {
+    try {
+      String[] parts = Files.readString(Path.of("/proc/loadavg")).trim().split("\\s+");
+      return parts[0] + " " + parts[1] + " " + parts[2];
+    } catch (IOException | RuntimeException e) {
+      return "n/a";
+    }
   }
 
   /** CPU time the server process has used so far (all its threads), in nanoseconds; -1 when unknown. */

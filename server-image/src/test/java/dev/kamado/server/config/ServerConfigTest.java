@@ -53,6 +53,22 @@ class ServerConfigTest {
   }
 
   @Test
+  void warmupStepsAndTimeoutHaveDefaultsAndAreChecked() throws Exception {
+    Map<Setting, String> flags = new EnumMap<>(Setting.class);
+    flags.put(Setting.MODEL, "/m");
+    ServerConfig defaults = ServerConfig.resolve(flags, Map.of(), null);
+    assertThat(defaults.warmupSteps()).isEqualTo(256);
+    assertThat(defaults.warmupTimeout()).isEqualTo(Duration.ofSeconds(20));
+    ServerConfig fromEnv = ServerConfig.resolve(flags, Map.of("KAMADO_SERVER_WARMUP_STEPS", "0",
+        "KAMADO_SERVER_WARMUP_TIMEOUT", "1m"), null);
+    assertThat(fromEnv.warmupSteps()).isZero();
+    assertThat(fromEnv.warmupTimeout()).isEqualTo(Duration.ofMinutes(1));
+    flags.put(Setting.WARMUP_STEPS, "-1");
+    assertThatThrownBy(() -> ServerConfig.resolve(flags, Map.of(), null)).hasMessageContaining("flag --warmup-steps")
+        .hasMessageContaining("-1");
+  }
+
+  @Test
   void jsonFileWorksToo() throws Exception {
     Path file = dir.resolve("server.json");
     Files.writeString(file, "{\"model\": \"/m\", \"warmup-delay\": \"500ms\", \"verify-digests\": false}");

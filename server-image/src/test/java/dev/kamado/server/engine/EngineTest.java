@@ -197,4 +197,76 @@ class EngineTest {
     assertThatThrownBy(() -> engine.submit(new GenerationRequest(new int[] {3}, slow, null, new Collector())))
         .isInstanceOf(QueueFullException.class).matches(e -> ((QueueFullException) e).shuttingDown());
   }
+
+  @Test
+  void warmupDecodesAloneAndTogetherFreesEverythingAndChangesNoAnswer() throws Exception {
+    start(200_000, 8, 100);
+    Random random = new Random(11);
+    List<int[]> prompts = new ArrayList<>();
+    for (int i = 0; i < 6; i++) {
+      prompts.add(prompt(random));
+    }
+    SamplingParams greedy = new SamplingParams(30, 0, 1, 0, List.of());
+    SamplingParams sampled = new SamplingParams(30, 0.8, 0.9, 77, List.of());
+    List<String> before = new ArrayList<>();
+    for (int[] p : prompts) {
+      before.add(runAlone(p, greedy));
+      before.add(runAlone(p, sampled));
+    }
+    int calls = model.decodeCalls.get();
+    TokenConstraint twoXs = () -> new TokenConstraint.Cursor() {
+      int count;
+
+      @Override
+      public void allowedTokens(int remaining, long[] mask) {
+        mask[0] = count < 2 ? 1L << ('x' - 'a') : 1L << ToyLanguageModel.EOS;
+      }
+
+      @Override
+      public void advance(int token) {
+        count++;
+      }
+
+      @Override
+      public boolean isComplete() {
+        return count == 2;
+      }
+    };
+    EngineWarmup.Result result = EngineWarmup.run(engine, new int[] {1, 2}, 40, 4, List.of(twoXs),
+        Duration.ofSeconds(30));
+    assertThat(result.timedOut()).isFalse();
+    assertThat(result.requests()).isEqualTo(1 + 4 + 1);
+    assertThat(result.tokens()).isEqualTo(40 + 4 * 40 + 2);
+    assertThat(model.largestBatch.get()).isEqualTo(4);
+    assertThat(model.decodeCalls.get() - calls).isBetween(2 * 39 + 1, 2 * 39 + 5);
+    assertThat(engine.awaitIdle(Duration.ofSeconds(5))).isTrue();
+    assertThat(model.openCaches.get()).isZero();
+    List<String> after = new ArrayList<>();
+    for (int[] p : prompts) {
+      after.add(runAlone(p, greedy));
+      after.add(runAlone(p, sampled));
+    }
+    assertThat(after).isEqualTo(before);
+  }
+
+  @Test
+  void warmupLongerThanTheContextRunsInRoundsAndStopsAtItsTimeLimit() throws Exception {
+    model = new ToyLanguageModel(0, 16);
+    engine = new Engine(model, () -> Detokenizer.ofBytes(ToyLanguageModel.tokenBytes()), ToyLanguageModel.VOCAB,
+        Set.of(ToyLanguageModel.EOS), new EngineSettings(4, 4, 64), EngineMetrics.NONE);
+    engine.start();
+    EngineWarmup.Result rounds = EngineWarmup.run(engine, new int[] {1, 2, 3}, 30, 1, List.of(),
+        Duration.ofSeconds(30));
+    assertThat(rounds.tokens()).isEqualTo(30);
+    assertThat(rounds.requests()).isEqualTo(3);
+    engine.close();
+
+    start(2_000_000, 4, 4);
+    EngineWarmup.Result cut = EngineWarmup.run(engine, new int[] {1}, 100_000, 2, List.of(),
+        Duration.ofMillis(300));
+    assertThat(cut.timedOut()).isTrue();
+    assertThat(cut.millis()).isLessThan(10_000);
+    assertThat(engine.awaitIdle(Duration.ofSeconds(5))).isTrue();
+    assertThat(model.openCaches.get()).isZero();
+  }
 }

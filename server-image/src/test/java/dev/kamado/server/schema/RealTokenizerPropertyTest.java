@@ -43,7 +43,9 @@ class RealTokenizerPropertyTest {
       }
       vocab = new TokenVocabulary(tokenBytes, tokenizer.eosIds());
     }
-    assertThat(vocab.size()).isGreaterThan(600); // digits are single tokens, so the numbers merge no further
+    // Hundreds of merged tokens beyond the 256 bytes (the trainer stops before 1500 once every word of this small
+    // corpus is one token: 688 with BpeTrainer's exact pair counts).
+    assertThat(vocab.size()).isGreaterThan(600);
     assertThat(vocab.maxTokenBytes()).isGreaterThan(4);
     JsonSchemaFactory oracleFactory = JsonSchemaFactory.getInstance(SpecVersion.VersionFlag.V202012);
     Random random = new Random(99);
