@@ -137,7 +137,7 @@ public final class Main implements Callable<Integer> {
     boolean cpt;
     @Option(names = "--cpt-epochs", defaultValue = "1",
         description = "Continued pre-training epochs (default ${DEFAULT-VALUE}).") int cptEpochs;
-    @Option(names = "--sft-epochs", defaultValue = "10",
+    @Option(names = "--sft-epochs", defaultValue = "13",
         description = "Fine-tuning epochs (default ${DEFAULT-VALUE}).") int sftEpochs;
     @Option(names = "--batch-size", defaultValue = "16",
         description = "Examples per micro-batch (default ${DEFAULT-VALUE}).") int batchSize;
