@@ -140,7 +140,10 @@ public final class Main implements Callable<Integer> {
     @Option(names = "--sft-epochs", defaultValue = "13",
         description = "Fine-tuning epochs (default ${DEFAULT-VALUE}).") int sftEpochs;
     @Option(names = "--batch-size", defaultValue = "16",
-        description = "Examples per micro-batch (default ${DEFAULT-VALUE}).") int batchSize;
+        description = "Examples per optimizer step (default ${DEFAULT-VALUE}).") int batchSize;
+    @Option(names = "--micro-batches", defaultValue = "2",
+        description = "Micro-batches per step, computed side by side by the trainer's worker threads, one per core "
+            + "(default ${DEFAULT-VALUE}; the result does not depend on the number of cores).") int microBatches;
     @Option(names = "--cpt-learning-rate", defaultValue = "0.003",
         description = "Continued pre-training peak learning rate (default ${DEFAULT-VALUE}).") double cptLr;
     @Option(names = "--sft-learning-rate", defaultValue = "0.003",
@@ -183,7 +186,7 @@ public final class Main implements Callable<Integer> {
     public Integer call() throws IOException, InterruptedException {
       DemoRun.Options o = new DemoRun.Options(out, trainerJar, serverJar, data.seed, data.sizes(),
           data.trainingDeadlines(),
-          data.corpusDocuments, data.archiveInquiries, cpt, cptEpochs, sftEpochs, batchSize, cptLr, sftLr, maxSeq,
+          data.corpusDocuments, data.archiveInquiries, cpt, cptEpochs, sftEpochs, batchSize, microBatches, cptLr, sftLr, maxSeq,
           new TrainerCli.ModelSize(vocab, hidden, layers, heads, kvHeads, intermediate, maxPositions), concurrency,
           fewShot, fewShotLimit, maxTokens, trainerJvmArgs, serverArgs, Duration.ofSeconds(readyTimeout));
       // Ctrl-C must not leave a trainer or server behind.

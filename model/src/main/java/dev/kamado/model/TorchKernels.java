@@ -32,7 +32,8 @@ import java.util.zip.ZipOutputStream;
  * Java, nothing generated elsewhere) and loads it once per process with DJL's module loader; each kernel is a method
  * of that module, called with the NDArrays' own native tensors (no copies). Methods that must be differentiable run
  * in DJL's training mode, so autograd records them like any other operation under a
- * {@link ai.djl.training.GradientCollector}; the optimizer methods run without autograd. The TorchScript graph
+ * {@link ai.djl.training.GradientCollector}; the optimizer methods run without autograd; {@link #gradients} is
+ * {@code torch.autograd.grad}, for threads that compute gradients side by side. The TorchScript graph
  * optimiser is switched off for these calls (each method is one or two operators; nothing to fuse), so they run
  * exactly the named kernels, deterministically.
  *
@@ -70,6 +71,16 @@ public final class TorchKernels {
       "  def grad_norm(self: __torch__.KamadoKernels, grads: List[Tensor]) -> Tensor:",
       "    norms = torch._foreach_norm(grads, 2)",
       "    return torch.linalg_vector_norm(torch.stack(norms), 2)",
+      "  def gradients(self: __torch__.KamadoKernels, loss: Tensor, inputs: List[Tensor]) -> List[Tensor]:",
+      "    grads = torch.autograd.grad([loss], inputs, None, False, False, True)",
+      "    out = annotate(List[Tensor], [])",
+      "    for i in range(len(inputs)):",
+      "      g = grads[i]",
+      "      if g is None:",
+      "        out.append(torch.zeros_like(inputs[i]))",
+      "      else:",
+      "        out.append(g)",
+      "    return out",
       "  def scale_(self: __torch__.KamadoKernels, grads: List[Tensor], factor: float) -> NoneType:",
       "    torch._foreach_mul_(grads, factor)",
       "    return None",
@@ -158,6 +169,24 @@ public final class TorchKernels {
       return out.toTensor((PtNDManager) scratch).getFloat();
     } finally {
       in.close();
+    }
+  }
+
+  /**
+   * The gradients of the scalar {@code loss} with respect to each of {@code inputs} ({@code torch.autograd.grad}), in
+   * new arrays of {@code into}, without touching the inputs' own accumulated gradients; an input the loss does not
+   * depend on gets zeros. Frees the loss's graph. Unlike a backward pass, it leaves no state on the inputs, so several
+   * threads may differentiate separate losses over the same parameters at once.
+   */
+  public List<NDArray> gradients(NDArray loss, List<NDArray> inputs, NDManager into) {
+    JniUtils.setGraphExecutorOptimize(false);
+    IValue[] args = {IValue.from((PtNDArray) loss), list(inputs)};
+    try (IValue out = IValueUtils.runMethod(module, "gradients", args)) {
+      return List.of(out.toTensorArray((PtNDManager) into));
+    } finally {
+      for (IValue a : args) {
+        a.close();
+      }
     }
   }
 

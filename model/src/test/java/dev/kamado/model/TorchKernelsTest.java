@@ -139,4 +139,49 @@ class TorchKernelsTest {
       assertThat(b.toFloatArray()).containsExactly(2f);
     }
   }
+
+  @Test
+  void gradientsEqualBackwardBitwiseAndLeaveTheInputsAlone() throws Exception {
+    try (NDManager m = ENGINE.newBaseManager()) {
+      Random r = new Random(5);
+      NDArray a = random(m, r, 8, 33);
+      NDArray b = random(m, r, 33, 5);
+      NDArray unused = random(m, r, 4);
+      NDArray x = random(m, r, 6, 8);
+      for (NDArray p : List.of(a, b, unused)) {
+        p.setRequiresGradient(true);
+      }
+      try (GradientCollector gc = ENGINE.newGradientCollector()) {
+        gc.backward(TorchKernels.get().silu(x.matMul(a)).matMul(b).square().sum());
+      }
+      float[] backwardA = a.getGradient().toFloatArray();
+      float[] backwardB = b.getGradient().toFloatArray();
+      // two threads differentiate their own losses over the same parameters at once
+      java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(2);
+      try {
+        List<java.util.concurrent.Future<List<float[]>>> results = new java.util.ArrayList<>();
+        for (int t = 0; t < 2; t++) {
+          results.add(pool.submit(() -> {
+            Engines.bindCurrentThread();
+            ai.djl.pytorch.jni.JniUtils.setGradMode(true);
+            try (NDManager scratch = m.newSubManager()) {
+              NDArray loss = TorchKernels.get().silu(x.matMul(a)).matMul(b).square().sum();
+              List<NDArray> g = TorchKernels.get().gradients(loss, List.of(a, b, unused), scratch);
+              return List.of(g.get(0).toFloatArray(), g.get(1).toFloatArray(), g.get(2).toFloatArray());
+            }
+          }));
+        }
+        for (java.util.concurrent.Future<List<float[]>> f : results) {
+          List<float[]> g = f.get();
+          assertThat(g.get(0)).containsExactly(backwardA);
+          assertThat(g.get(1)).containsExactly(backwardB);
+          assertThat(g.get(2)).containsOnly(0f).hasSize(4);
+        }
+      } finally {
+        pool.shutdownNow();
+      }
+      // the accumulated gradients are untouched by autograd.grad
+      assertThat(a.getGradient().toFloatArray()).containsExactly(backwardA);
+    }
+  }
 }

@@ -121,6 +121,10 @@ final class TrainCommand implements Callable<Integer> {
   Integer checkpointKeep;
   @Option(names = "--log-every", paramLabel = "N", description = "Steps between progress lines (default 10).")
   Long logEvery;
+  @Option(names = "--workers", paramLabel = "N", description = "Threads computing the micro-batches of a step side by "
+      + "side; results are identical for every N (default: $KAMADO_TRAIN_WORKERS, else automatic: one per core, at "
+      + "most gradientAccumulationSteps).")
+  Integer workers;
   @Option(names = "--metrics-port", paramLabel = "PORT", description = "Serve Prometheus metrics on this port "
       + "(default: $KAMADO_METRICS_PORT, else off).")
   Integer metricsPort;
@@ -191,7 +195,7 @@ final class TrainCommand implements Callable<Integer> {
     try {
       return Integer.parseInt(v.trim());
     } catch (NumberFormatException e) {
-      throw new InvalidInputException("environment variable " + name + " must be a port number, got '" + v + "'");
+      throw new InvalidInputException("environment variable " + name + " must be a whole number, got '" + v + "'");
     }
   }
 
@@ -199,7 +203,8 @@ final class TrainCommand implements Callable<Integer> {
     return new Overrides(name, objective, baseModel, dataset, format, evalDataset, evalFraction, maxLength,
         invalidExamples, packing, groupByLength, method, loraRank, loraAlpha, loraDropout, loraTargets, merge, epochs,
         maxSteps, batchSize, gradAccum, learningRate, weightDecay, warmupSteps, warmupRatio, schedule, maxGradNorm,
-        seed, evalEvery, output, checkpointDir, checkpointEvery, checkpointKeep, logEvery);
+        seed, evalEvery, output, checkpointDir, checkpointEvery, checkpointKeep, logEvery,
+        workers != null ? workers : envInt("KAMADO_TRAIN_WORKERS"));
   }
 
   /** Case-insensitive converters for the API's lower-case enum names. */

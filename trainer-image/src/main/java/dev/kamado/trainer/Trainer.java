@@ -4,6 +4,8 @@ import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
+import ai.djl.pytorch.engine.PtNDArray;
+import ai.djl.pytorch.jni.JniUtils;
 import ai.djl.training.GradientCollector;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
@@ -12,6 +14,7 @@ import dev.kamado.api.v1alpha1.ModelVersion;
 import dev.kamado.api.v1alpha1.TrainingMethod;
 import dev.kamado.model.Engines;
 import dev.kamado.model.NdTensors;
+import dev.kamado.model.TorchKernels;
 import dev.kamado.model.llama.LlamaModel;
 import dev.kamado.model.llama.LoraAdapter;
 import dev.kamado.model.llama.LoraConfig;
@@ -135,12 +138,22 @@ public final class Trainer {
         LOG.info("Trainable parameters: {} in {} tensors", trainableCount, trainable.size());
 
         AdamW.Settings adam = AdamW.Settings.defaults(hp.weightDecay());
+        boolean randomForward = settings.method() == TrainingMethod.LORA && settings.lora().dropout() > 0;
+        int workerCount = GradientWorkers.resolve(settings.workers(), hp.gradientAccumulationSteps(), randomForward,
+            Runtime.getRuntime().availableProcessors(), Engines.Settings.fromProcess().numThreads());
+        if (randomForward && settings.workers() > 1) {
+          LOG.warn("--workers {} ignored: LoRA dropout draws from libtorch's single random generator, so the "
+              + "micro-batches run one after another (set lora.dropout to 0 to share them out)", settings.workers());
+        }
+        LOG.info("Workers: {} thread(s) compute the {} micro-batch(es) of each step side by side", workerCount,
+            hp.gradientAccumulationSteps());
         try (AdamW optimizer = resumeDir == null ? new AdamW(trainable, adam, manager)
             : AdamW.restore(trainable, adam, manager, resume.get().state().step(),
-                resumeDir.resolve(OPTIMIZER_FILE))) {
+                resumeDir.resolve(OPTIMIZER_FILE));
+            GradientWorkers workers = new GradientWorkers(workerCount)) {
           trainable.values().forEach(p -> p.setRequiresGradient(true));
           Loop loop = new Loop(engine, manager, model, adapter, trainable, optimizer, store, data, plan, schedule,
-              totalSteps, fingerprint);
+              totalSteps, fingerprint, workers);
           long resumedFrom = resume.map(c -> loop.resumeAt(c)).orElse(0L);
           Map<String, Double> evalMetrics = loop.train();
           Path modelDir = writeModel(model, adapter);
@@ -328,6 +341,9 @@ public final class Trainer {
     private final long totalSteps;
     private final String fingerprint;
     private final int padId;
+    private final GradientWorkers workers;
+    private final List<NDArray> trainableList;
+    private boolean gradientsDefined;
     private long step;
     private long micro;
     private long tokensSeen;
@@ -338,7 +354,7 @@ public final class Trainer {
     Loop(Engine engine, NDManager manager, LlamaModel model, LoraAdapter adapter, Map<String, NDArray> trainable,
         AdamW optimizer,
         CheckpointStore store, PreparedData data, DataPlan plan, LrSchedule schedule, long totalSteps,
-        String fingerprint) {
+        String fingerprint, GradientWorkers workers) {
       this.engine = engine;
       this.manager = manager;
       this.model = model;
@@ -351,6 +367,8 @@ public final class Trainer {
       this.schedule = schedule;
       this.totalSteps = totalSteps;
       this.fingerprint = fingerprint;
+      this.workers = workers;
+      this.trainableList = List.copyOf(trainable.values());
       Integer pad = model.config().padTokenId();
       this.padId = pad == null ? 0 : pad;
     }
@@ -381,7 +399,7 @@ public final class Trainer {
       long computeSteps = 0;
       while (step < totalSteps) {
         long computeStart = System.nanoTime();
-        long cpuStart = THREAD_CPU.getCurrentThreadCpuTime();
+        long cpuStart = THREAD_CPU.getCurrentThreadCpuTime() + workers.cpuNanos();
         long tokensBefore = tokensSeen;
         int first = (int) micro;
         int last = (int) Math.min(plan.size(), micro + accumulation);
@@ -393,28 +411,22 @@ public final class Trainer {
             }
           }
         }
-        for (int b = first; b < last; b++) {
-          Batch batch = Batch.of(data.train(), plan.microBatch(b), padId);
-          engine.setRandomSeed(microSeed(hp.seed(), step, b - first));
-          try (NDManager scratch = manager.newSubManager()) {
-            NDArray ids = scratch.create(batch.inputIds(), new Shape(batch.rows(), batch.width()));
-            NDArray segments = scratch.create(batch.segmentIds(), new Shape(batch.rows(), batch.width()));
-            NDArray labels = scratch.create(batch.labels(), new Shape(batch.rows(), batch.width()));
-            try (GradientCollector collector = engine.newGradientCollector()) {
-              // the LM head runs only where a label is (SFT: the answers)
-              NDArray loss = model.trainingLoss(ids, segments, labels, true);
-              if (batch.targetTokens() > 0) {
-                // not loss.mul(Number): its scalar may be freed before backward (see NdTensors.times)
-                collector.backward(NdTensors.times(loss, (float) ((double) batch.targetTokens() / stepTargets)));
-                float microLoss = loss.getFloat();
-                intervalLoss += (double) microLoss * batch.targetTokens();
-                LOG.debug("step {} micro-batch {} loss {}", step, b, Float.toHexString(microLoss));
-              }
-            }
+        long targetsOfStep = stepTargets;
+        int b = first;
+        while (b < last) {
+          int start = b;
+          // side by side once the gradients exist (the first backward of a run creates them)
+          int count = workers.size() > 1 && gradientsDefined() ? Math.min(workers.size(), last - b) : 1;
+          List<MicroResult> round = workers.map(count,
+              i -> i == 0 ? accumulate(start, start - first, targetsOfStep) : gradients(start + i, targetsOfStep));
+          for (MicroResult r : round) {
+            r.addTo(trainableList, manager);
+            intervalLoss += r.lossTimesTargets();
+            intervalTargets += r.targets();
+            intervalTokens += r.tokens();
+            tokensSeen += r.tokens();
           }
-          intervalTargets += batch.targetTokens();
-          intervalTokens += batch.tokens();
-          tokensSeen += batch.tokens();
+          b += count;
         }
         micro = last;
         double clipFactor = 1.0;
@@ -428,7 +440,7 @@ public final class Trainer {
         optimizer.step(lastLr, clipFactor);
         step++;
         computeNanos += System.nanoTime() - computeStart;
-        computeCpuNanos += THREAD_CPU.getCurrentThreadCpuTime() - cpuStart;
+        computeCpuNanos += THREAD_CPU.getCurrentThreadCpuTime() + workers.cpuNanos() - cpuStart;
         computeTokens += tokensSeen - tokensBefore;
         computeSteps++;
 
@@ -454,11 +466,11 @@ public final class Trainer {
         }
       }
       if (computeSteps > 0) {
-        // libtorch runs every operation of a step on this thread (one intra-op thread; autograd's CPU work runs on
-        // the thread that calls backward), so this thread's CPU time is the step's compute, whatever else the
-        // machine is doing
+        // libtorch runs every operation of a micro-batch on the thread that computes it (one intra-op thread;
+        // autograd's CPU work runs on the thread that calls backward), so this thread's and the workers' CPU time is
+        // the steps' compute, whatever else the machine is doing
         LOG.info("Training throughput: {} tokens/s ({} tokens in {} steps, {} s; evaluation and checkpoints excluded;"
-            + " training thread CPU {} s, {} tokens per CPU second)",
+            + " training threads' CPU {} s, {} tokens per CPU second)",
             String.format(Locale.ROOT, "%.1f", computeTokens / (computeNanos / 1e9)), computeTokens, computeSteps,
             String.format(Locale.ROOT, "%.3f", computeNanos / 1e9),
             String.format(Locale.ROOT, "%.3f", computeCpuNanos / 1e9),
@@ -475,6 +487,99 @@ public final class Trainer {
       return metrics;
     }
 
+    /** One micro-batch's part of a step: its summed loss and counts, and its gradients unless already accumulated. */
+    private record MicroResult(double lossTimesTargets, long targets, long tokens, NDManager owner,
+        List<NDArray> gradients) {
+      /** Adds the gradients (if any) to the parameters' accumulated ones, in parameter order, and frees them. */
+      void addTo(java.util.Collection<NDArray> parameters, NDManager manager) {
+        if (owner == null) {
+          return;
+        }
+        try (NDManager scratch = manager.newSubManager()) {
+          int i = 0;
+          for (NDArray p : parameters) {
+            NDArray accumulated = p.getGradient();
+            accumulated.attach(scratch); // a new handle on the gradient; freed with the scratch manager
+            accumulated.addi(gradients.get(i++));
+          }
+        } finally {
+          owner.close();
+        }
+      }
+    }
+
+    /**
+     * Forward and backward of micro-batch {@code b} on this thread, accumulating into the parameters' gradients (what
+     * a lone training thread does for every micro-batch).
+     */
+    private MicroResult accumulate(int b, int microInStep, long stepTargets) {
+      Batch batch = Batch.of(data.train(), plan.microBatch(b), padId);
+      engine.setRandomSeed(microSeed(settings.hyper().seed(), step, microInStep));
+      double weighted = 0;
+      try (NDManager scratch = manager.newSubManager()) {
+        NDArray ids = scratch.create(batch.inputIds(), new Shape(batch.rows(), batch.width()));
+        NDArray segments = scratch.create(batch.segmentIds(), new Shape(batch.rows(), batch.width()));
+        NDArray labels = scratch.create(batch.labels(), new Shape(batch.rows(), batch.width()));
+        try (GradientCollector collector = engine.newGradientCollector()) {
+          // the LM head runs only where a label is (SFT: the answers)
+          NDArray loss = model.trainingLoss(ids, segments, labels, true);
+          if (batch.targetTokens() > 0) {
+            // not loss.mul(Number): its scalar may be freed before backward (see NdTensors.times)
+            collector.backward(NdTensors.times(loss, (float) ((double) batch.targetTokens() / stepTargets)));
+            float microLoss = loss.getFloat();
+            weighted = (double) microLoss * batch.targetTokens();
+            LOG.debug("step {} micro-batch {} loss {}", step, b, Float.toHexString(microLoss));
+          }
+        }
+      }
+      return new MicroResult(weighted, batch.targetTokens(), batch.tokens(), null, List.of());
+    }
+
+    /**
+     * Forward and backward of micro-batch {@code b} on a worker thread: the gradients are returned, not accumulated
+     * (the training thread adds them in micro-batch order). Only for forward passes without random numbers.
+     */
+    private MicroResult gradients(int b, long stepTargets) {
+      Batch batch = Batch.of(data.train(), plan.microBatch(b), padId);
+      if (batch.targetTokens() == 0) {
+        return new MicroResult(0, 0, batch.tokens(), null, List.of());
+      }
+      JniUtils.setGradMode(true);
+      NDManager owner = manager.newSubManager();
+      try (NDManager scratch = manager.newSubManager()) {
+        NDArray ids = scratch.create(batch.inputIds(), new Shape(batch.rows(), batch.width()));
+        NDArray segments = scratch.create(batch.segmentIds(), new Shape(batch.rows(), batch.width()));
+        NDArray labels = scratch.create(batch.labels(), new Shape(batch.rows(), batch.width()));
+        NDArray loss = model.trainingLoss(ids, segments, labels, true);
+        List<NDArray> grads = TorchKernels.get().gradients(
+            NdTensors.times(loss, (float) ((double) batch.targetTokens() / stepTargets)), trainableList, owner);
+        float microLoss = loss.getFloat();
+        LOG.debug("step {} micro-batch {} loss {}", step, b, Float.toHexString(microLoss));
+        return new MicroResult((double) microLoss * batch.targetTokens(), batch.targetTokens(), batch.tokens(), owner,
+            grads);
+      } catch (RuntimeException | Error e) {
+        owner.close();
+        throw e;
+      }
+    }
+
+    /** Whether every trainable parameter has its accumulated gradient (false until the run's first backward). */
+    private boolean gradientsDefined() {
+      if (!gradientsDefined) {
+        boolean all = true;
+        for (NDArray p : trainableList) {
+          PtNDArray g = JniUtils.getGradient((PtNDArray) p);
+          if (g == null) {
+            all = false;
+            break;
+          }
+          g.close();
+        }
+        gradientsDefined = all;
+      }
+      return gradientsDefined;
+    }
+
     /** Mean loss over the evaluation examples' target tokens (no dropout, no gradients). */
     Map<String, Double> evaluate() {
       List<EncodedExample> eval = data.eval();
@@ -485,24 +590,24 @@ public final class Trainer {
       // batches of similar lengths pad less; the mean over all target tokens does not depend on the grouping
       int[] order = java.util.stream.IntStream.range(0, eval.size()).boxed()
           .sorted(java.util.Comparator.comparingInt(i -> eval.get(i).length())).mapToInt(Integer::intValue).toArray();
-      double lossSum = 0;
-      long targets = 0;
+      List<int[][]> batches = new ArrayList<>();
       for (int start = 0; start < eval.size(); start += batchSize) {
         int end = Math.min(eval.size(), start + batchSize);
         int[][] rows = new int[end - start][];
         for (int i = start; i < end; i++) {
           rows[i - start] = new int[] {order[i]};
         }
-        Batch batch = Batch.of(eval, rows, padId);
-        if (batch.targetTokens() == 0) {
-          continue;
-        }
-        try (NDManager scratch = manager.newSubManager()) {
-          NDArray ids = scratch.create(batch.inputIds(), new Shape(batch.rows(), batch.width()));
-          NDArray segments = scratch.create(batch.segmentIds(), new Shape(batch.rows(), batch.width()));
-          NDArray labels = scratch.create(batch.labels(), new Shape(batch.rows(), batch.width()));
-          lossSum += (double) model.trainingLoss(ids, segments, labels, false).getFloat() * batch.targetTokens();
-          targets += batch.targetTokens();
+        batches.add(rows);
+      }
+      // the batches side by side on the workers, summed in batch order (the same sum for any number of workers)
+      double lossSum = 0;
+      long targets = 0;
+      for (int first = 0; first < batches.size(); first += workers.size()) {
+        int from = first;
+        for (double[] r : workers.map(Math.min(workers.size(), batches.size() - first),
+            i -> evaluationLoss(Batch.of(eval, batches.get(from + i), padId)))) {
+          lossSum += r[0];
+          targets += (long) r[1];
         }
       }
       double loss = lossSum / Math.max(1, targets);
@@ -511,6 +616,24 @@ public final class Trainer {
       m.put("eval_perplexity", Math.exp(loss));
       m.put("eval_tokens", (double) targets);
       return m;
+    }
+
+    /** {@code {loss * target tokens, target tokens}} of one evaluation batch, without autograd. */
+    private double[] evaluationLoss(Batch batch) {
+      if (batch.targetTokens() == 0) {
+        return new double[2];
+      }
+      boolean gradMode = JniUtils.isGradMode();
+      JniUtils.setGradMode(false);
+      try (NDManager scratch = manager.newSubManager()) {
+        NDArray ids = scratch.create(batch.inputIds(), new Shape(batch.rows(), batch.width()));
+        NDArray segments = scratch.create(batch.segmentIds(), new Shape(batch.rows(), batch.width()));
+        NDArray labels = scratch.create(batch.labels(), new Shape(batch.rows(), batch.width()));
+        float loss = model.trainingLoss(ids, segments, labels, false).getFloat();
+        return new double[] {(double) loss * batch.targetTokens(), batch.targetTokens()};
+      } finally {
+        JniUtils.setGradMode(gradMode);
+      }
     }
 
     private void checkpoint() throws IOException {

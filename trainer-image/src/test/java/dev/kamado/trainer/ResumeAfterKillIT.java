@@ -17,8 +17,9 @@ import org.junit.jupiter.api.Test;
 /**
  * Exact resume with a real process kill: the jar is started, SIGKILLed (Process.destroyForcibly) after it published
  * a checkpoint and while it is still training, restarted with the same command, and must end with the same weights
- * (within 1e-6) as an uninterrupted run. Full fine-tuning with packing, and LoRA with dropout and gradient
- * accumulation.
+ * (within 1e-6) as an uninterrupted run. Full fine-tuning with packing and gradient accumulation, where the runs
+ * alternate between one and two worker threads (the weights and the evaluation loss must not depend on it), and LoRA
+ * with dropout and gradient accumulation.
  */
 class ResumeAfterKillIT {
   private static final ObjectMapper JSON = new ObjectMapper();
@@ -42,9 +43,9 @@ class ResumeAfterKillIT {
   @Test
   void fullFineTuningResumesExactlyAfterSigkill() throws Exception {
     Path data = TestData.textJsonl(work.resolve("text.jsonl"), 160);
-    String[] extra = {"--method", "full", "--max-length", "64", "--batch-size", "4", "--epochs", "2",
-        "--max-steps", "45"};
-    check("full", data, "text", extra, "model.safetensors");
+    String[] extra = {"--method", "full", "--max-length", "64", "--batch-size", "2", "--grad-accum", "3",
+        "--epochs", "2", "--max-steps", "45", "--eval-fraction", "0.1", "--eval-every", "10"};
+    check("full", data, "text", extra, "model.safetensors", true);
   }
 
   @Test
@@ -52,24 +53,40 @@ class ResumeAfterKillIT {
     Path data = TestData.chatJsonl(work.resolve("chat.jsonl"), 150);
     String[] extra = {"--method", "lora", "--lora-rank", "4", "--lora-dropout", "0.1", "--batch-size", "4",
         "--grad-accum", "2", "--epochs", "1", "--eval-fraction", "0.1"};
-    check("lora", data, "chat", extra, "adapter_model.safetensors");
+    check("lora", data, "chat", extra, "adapter_model.safetensors", false);
   }
 
-  private void check(String name, Path data, String format, String[] extra, String weights) throws Exception {
+  /**
+   * @param alternateWorkers run the uninterrupted runs with 1 and 2 workers, the killed run with 2 and its resumption
+   *     with 1 (otherwise every run uses the default)
+   */
+  private void check(String name, Path data, String format, String[] extra, String weights, boolean alternateWorkers)
+      throws Exception {
     Path straight = work.resolve(name + "-straight");
     Path killed = work.resolve(name + "-killed");
     deleteTree(straight);
     deleteTree(killed);
     Path again = work.resolve(name + "-again");
     deleteTree(again);
-    TrainerJar.runOk(work.resolve(name + "-straight.log"), args(straight, data, format, extra).toArray(String[]::new));
+    TrainerJar.runOk(work.resolve(name + "-straight.log"),
+        args(straight, data, format, workers(extra, alternateWorkers, 1)).toArray(String[]::new));
     // two uninterrupted runs must agree bitwise, so that non-determinism shows up as such, not as a resume failure
-    TrainerJar.runOk(work.resolve(name + "-again.log"), args(again, data, format, extra).toArray(String[]::new));
+    TrainerJar.runOk(work.resolve(name + "-again.log"),
+        args(again, data, format, workers(extra, alternateWorkers, 2)).toArray(String[]::new));
     assertThat(maxDifference(straight.resolve(weights), again.resolve(weights)))
         .as("largest weight difference between two uninterrupted runs").isEqualTo(0.0);
+    JsonNode straightManifest = JSON.readTree(straight.resolve("kamado-manifest.json").toFile());
+    assertThat(JSON.readTree(again.resolve("kamado-manifest.json").toFile()).at("/model/evalMetrics"))
+        .as("evaluation figures of the two uninterrupted runs").isEqualTo(straightManifest.at("/model/evalMetrics"));
+    if (alternateWorkers) {
+      assertThat(Files.readString(work.resolve(name + "-again.log")))
+          .contains("Workers: 2 thread(s) compute the 3 micro-batch(es) of each step side by side");
+      assertThat(straightManifest.at("/model/evalMetrics/eval_loss").isNumber()).isTrue();
+    }
 
     Path firstLog = work.resolve(name + "-killed-1.log");
-    Process p = TrainerJar.start(firstLog, Map.of(), args(killed, data, format, extra).toArray(String[]::new));
+    Process p = TrainerJar.start(firstLog, Map.of(),
+        args(killed, data, format, workers(extra, alternateWorkers, 2)).toArray(String[]::new));
     Path latest = killed.resolve("checkpoints").resolve("latest");
     long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(3);
     while (!(Files.isRegularFile(latest) && Files.readString(latest).trim().compareTo("step-00000006") >= 0)) {
@@ -83,7 +100,8 @@ class ResumeAfterKillIT {
     assertThat(p.exitValue()).as("killed by SIGKILL").isEqualTo(137);
     assertThat(killed.resolve("kamado-manifest.json")).as("killed before the end").doesNotExist();
 
-    TrainerJar.runOk(work.resolve(name + "-killed-2.log"), args(killed, data, format, extra).toArray(String[]::new));
+    TrainerJar.runOk(work.resolve(name + "-killed-2.log"),
+        args(killed, data, format, workers(extra, alternateWorkers, 1)).toArray(String[]::new));
     String resumedLog = Files.readString(work.resolve(name + "-killed-2.log"));
     assertThat(resumedLog).contains("Resumed from checkpoint");
 
@@ -103,6 +121,16 @@ class ResumeAfterKillIT {
         assertThat(y.floats(some)).as("training changed the weights").isNotEqualTo(base.floats(some));
       }
     }
+  }
+
+  private static String[] workers(String[] extra, boolean set, int count) {
+    if (!set) {
+      return extra;
+    }
+    String[] out = java.util.Arrays.copyOf(extra, extra.length + 2);
+    out[extra.length] = "--workers";
+    out[extra.length + 1] = Integer.toString(count);
+    return out;
   }
 
   /** Largest absolute difference between the tensors of two weight files (NaN anywhere counts as infinite). */

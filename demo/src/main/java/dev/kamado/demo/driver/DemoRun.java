@@ -43,6 +43,7 @@ public final class DemoRun {
   public record Options(Path out, Path trainerJar, Path serverJar, long seed, TriageDataset.Sizes sizes,
       DeadlineMix trainingDeadlines,
       int corpusDocuments, int archiveInquiries, boolean continuedPretraining, int cptEpochs, int sftEpochs, int batchSize,
+      int microBatches,
       double cptLearningRate, double sftLearningRate, int maxSequenceLength, TrainerCli.ModelSize modelSize,
       int concurrency, int fewShotExamples, int fewShotLimit, int maxTokens, List<String> trainerJvmArgs, List<String> serverArgs,
       Duration serverReadyTimeout) {}
@@ -101,14 +102,16 @@ public final class DemoRun {
     if (o.continuedPretraining()) {
       Path cpt = models.resolve("domain");
       TrainerCli.Stage stage = new TrainerCli.Stage("triage-demo-cpt", "continued-pretraining", "text", base,
-          pretraining, null, cpt, o.cptEpochs(), null, o.batchSize(), o.cptLearningRate(),
+          pretraining, null, cpt, o.cptEpochs(), null, o.batchSize(), o.microBatches(),
+          o.cptLearningRate(),
           o.maxSequenceLength(), o.seed());
       trainSeconds += train(stage, "continued pre-training", losses, logs);
       sftBase = cpt;
     }
     Path triage = models.resolve("triage");
     TrainerCli.Stage sft = new TrainerCli.Stage("triage-demo-sft", "sft", "chat", sftBase, data.resolve("train.jsonl"),
-        data.resolve("validation.jsonl"), triage, o.sftEpochs(), null, o.batchSize(), o.sftLearningRate(),
+        data.resolve("validation.jsonl"), triage, o.sftEpochs(), null, o.batchSize(), o.microBatches(),
+        o.sftLearningRate(),
         o.maxSequenceLength(), o.seed());
     trainSeconds += train(sft, "fine-tuning", losses, logs);
 

@@ -45,7 +45,16 @@ public final class TrainerCli {
 
   /** Settings of one training stage. */
   public record Stage(String name, String objective, String format, Path base, Path dataset, Path evalDataset,
-      Path output, int epochs, Long maxSteps, int batchSize, double learningRate, int maxSequenceLength, long seed) {}
+      Path output, int epochs, Long maxSteps, int batchSize, int microBatches, double learningRate,
+      int maxSequenceLength, long seed) {
+    /** Checks that the batch splits evenly. */
+    public Stage {
+      if (microBatches < 1 || batchSize % microBatches != 0) {
+        throw new IllegalArgumentException("batch size " + batchSize + " does not split into " + microBatches
+            + " micro-batches of equal size");
+      }
+    }
+  }
 
   /**
    * Writes the stage's {@code TrainingConfig} JSON (version 1, every location given as both a {@code file://} URI and
@@ -78,8 +87,10 @@ public final class TrainerCli {
     if (s.maxSteps() != null) {
       h.put("maxSteps", s.maxSteps());
     }
-    h.put("batchSize", s.batchSize());
-    h.put("gradientAccumulationSteps", 1);
+    // the step's examples in micro-batches, which the trainer computes side by side on its worker threads (one per
+    // core); the arithmetic is the same for any number of workers
+    h.put("batchSize", s.batchSize() / s.microBatches());
+    h.put("gradientAccumulationSteps", s.microBatches());
     h.put("learningRate", s.learningRate());
     h.put("weightDecay", 0.0);
     h.put("warmupRatio", 0.05);

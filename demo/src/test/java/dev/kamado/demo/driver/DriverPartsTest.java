@@ -38,7 +38,7 @@ class DriverPartsTest {
   @Test
   void trainingConfigIsWhatTheTrainerContractReads(@TempDir Path dir) throws IOException {
     TrainerCli.Stage stage = new TrainerCli.Stage("triage-demo-sft", "sft", "chat", dir.resolve("base"),
-        dir.resolve("train.jsonl"), dir.resolve("validation.jsonl"), dir.resolve("out"), 3, null, 16, 0.002, 512, 42);
+        dir.resolve("train.jsonl"), dir.resolve("validation.jsonl"), dir.resolve("out"), 3, null, 16, 2, 0.002, 512, 42);
     Path file = TrainerCli.writeConfig(stage, dir.resolve("configs/sft.json"));
     TrainingConfig config = JSON.copy().enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
         .readValue(file.toFile(), TrainingConfig.class);
@@ -52,6 +52,8 @@ class DriverPartsTest {
     assertThat(config.output().path()).isEqualTo(dir.resolve("out").toString());
     assertThat(config.hyperParameters().getEpochs()).isEqualTo(3);
     assertThat(config.hyperParameters().getLearningRate()).isEqualTo(0.002);
+    assertThat(config.hyperParameters().getBatchSize()).isEqualTo(8);
+    assertThat(config.hyperParameters().getGradientAccumulationSteps()).isEqualTo(2);
     assertThat(TrainerCli.trainArgs(file)).containsExactly("train", "--config", file.toString(), "--log-every", "5");
   }
 

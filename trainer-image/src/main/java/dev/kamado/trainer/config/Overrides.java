@@ -43,11 +43,13 @@ public record Overrides(
     Path checkpointDir,
     Long checkpointEvery,
     Integer checkpointKeep,
-    Long logEverySteps) {
+    Long logEverySteps,
+    Integer workers) {
 
   /** No overrides. */
   public static Overrides none() {
     return new Overrides(null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null,
-        null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null);
+        null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null,
+        null);
   }
 }

@@ -36,6 +36,9 @@ import java.util.List;
  * @param output folder of the produced model
  * @param outputUri the output as the user named it
  * @param logEverySteps steps between progress lines and reports
+ * @param workers threads that compute the micro-batches of a step side by side (1 = the training thread alone, 0 =
+ *     automatic, see {@link dev.kamado.trainer.GradientWorkers#resolve}); does not change the arithmetic: the
+ *     gradients are summed in micro-batch order whatever the count
  */
 public record RunSettings(
     String name,
@@ -60,7 +63,8 @@ public record RunSettings(
     int checkpointKeep,
     Path output,
     String outputUri,
-    long logEverySteps) {
+    long logEverySteps,
+    int workers) {
 
   /** LoRA settings with defaults filled in. */
   public record Lora(int rank, double alpha, double dropout, List<String> targetModules, boolean merge) {

@@ -111,6 +111,8 @@ public final class SettingsResolver {
     check(keep >= 1, "checkpoint.keep", "must be at least 1", keep);
     long logEvery = first(flags.logEverySteps(), null, 10L);
     check(logEvery >= 1, "--log-every", "must be at least 1", logEvery);
+    int workers = first(flags.workers(), 0);
+    check(workers >= 0, "--workers", "must be 0 (automatic) or a positive thread count", workers);
 
     String name = first(flags.name(), file == null ? null : file.name(), output.getFileName().toString());
     return new RunSettings(name, objective, base,
@@ -123,7 +125,7 @@ public final class SettingsResolver {
         hyper, checkpointDir, every, keep, output,
         file != null && file.output() != null && file.output().uri() != null && flags.output() == null
             ? file.output().uri() : output.toUri().toString(),
-        logEvery);
+        logEvery, workers);
   }
 
   private static RunSettings.Hyper hyper(HyperParameters hp, Overrides f) {
