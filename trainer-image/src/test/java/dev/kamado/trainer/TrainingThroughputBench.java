@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.kamado.model.safetensors.SafetensorsFile;
 import java.io.File;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -41,7 +42,7 @@ class TrainingThroughputBench {
   private static final Pattern KAMADO_TPS = Pattern.compile("Training throughput: ([0-9.]+) tokens/s");
   private static final Pattern KAMADO_TOKENS =
       Pattern.compile("Training throughput: [0-9.]+ tokens/s \\((\\d+) tokens");
-  private static final Pattern KAMADO_CPU = Pattern.compile("tokens/s \\(.*training thread CPU [0-9.]+ s, ([0-9.]+) tokens"
+  private static final Pattern KAMADO_CPU = Pattern.compile("tokens/s \\(.*training threads' CPU [0-9.]+ s, ([0-9.]+) tokens"
       + " per CPU second\\)");
   private static final Pattern MAX_RSS = Pattern.compile("KAMADO_MAXRSS_KB=(\\d+)");
 
@@ -104,6 +105,10 @@ class TrainingThroughputBench {
         System.out.println("BENCH " + report.get(report.size() - 1));
       }
     }
+    if (Boolean.parseBoolean(System.getProperty("bench.workers", "true")) && !sizes.isEmpty()) {
+      report.add(workers(work, sizes.get(0)));
+      System.out.println("BENCH " + report.get(report.size() - 1));
+    }
     System.out.println("\nTraining throughput, 1 thread (goal: ratio >= 0.9); text: packed rows of 256 tokens, batch 4;"
         + " sft: chat examples, answer-only loss, padded rows grouped by length, batch " + SFT_BATCH + ", one epoch;"
         + " tokens/s = real tokens per wall-clock second of the training steps, per CPU second = per second of the"
@@ -141,6 +146,41 @@ class TrainingThroughputBench {
     assertThat(r.get("tokens").asLong()).as("tokens in one epoch, transformers vs Kamado")
         .isEqualTo(Long.parseLong(tokens.group(1)));
     return line(tag, kTps, rTps, kamadoCpuTps(kLog), rCpu, maxRss(kLog), maxRss(rLog));
+  }
+
+  /**
+   * The trainer's worker threads: one SFT epoch (full fine-tuning, batches of {@value #SFT_BATCH} as 2 micro-batches)
+   * with 1 and with 2 workers; the wall-clock speed-up, and the check that both give the same weights.
+   */
+  private static String workers(Path work, Size size) throws Exception {
+    Path model = work.resolve("model-" + size.name());
+    Path chat = chatExamples(work.resolve("bench-chat-" + size.sftExamples() + ".jsonl"), size.sftExamples());
+    double[] tps = new double[2];
+    double[] cpu = new double[2];
+    for (int w = 1; w <= 2; w++) {
+      Path out = work.resolve("out-workers-" + w);
+      ResumeAfterKillIT.deleteTree(out);
+      String log = run(work.resolve("kamado-workers-" + w + ".log"), List.of(java(), "-jar",
+          TrainerJar.JAR.toString(), "train", "--base-model", model.toString(), "--dataset", chat.toString(),
+          "--format", "chat", "--output", out.toString(), "--method", "full", "--max-length", "1024", "--batch-size",
+          "" + SFT_BATCH / 2, "--grad-accum", "2", "--no-packing", "--group-by-length", "--epochs", "1",
+          "--checkpoint-every", "0", "--log-every", "1000", "--lr", "2e-4", "--workers", "" + w));
+      Matcher m = KAMADO_TPS.matcher(log);
+      assertThat(m.find()).as("throughput line in the Kamado log").isTrue();
+      tps[w - 1] = Double.parseDouble(m.group(1));
+      cpu[w - 1] = kamadoCpuTps(log);
+    }
+    try (SafetensorsFile a = SafetensorsFile.open(work.resolve("out-workers-1/model.safetensors"));
+        SafetensorsFile b = SafetensorsFile.open(work.resolve("out-workers-2/model.safetensors"))) {
+      for (String t : a.names()) {
+        // Arrays.equals compares the bits (AssertJ's element-wise comparison takes minutes on 10M floats)
+        assertThat(java.util.Arrays.equals(b.floats(t), a.floats(t))).as("same weights with 1 and 2 workers, %s", t)
+            .isTrue();
+      }
+    }
+    return String.format(Locale.ROOT, "%-13s workers 1 %7.1f tokens/s, workers 2 %7.1f tokens/s: speed-up %.2fx"
+        + " (same weights) | per CPU second %7.1f vs %7.1f (%d cores)", size.name() + "-sft-full", tps[0], tps[1],
+        tps[1] / tps[0], cpu[0], cpu[1], Runtime.getRuntime().availableProcessors());
   }
 
   /** One report line: wall-clock figures and ratio, CPU-time figures and ratio, peak RSS of each process. */
