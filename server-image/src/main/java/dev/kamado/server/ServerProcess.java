@@ -2,6 +2,7 @@ package dev.kamado.server;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.kamado.model.llama.LlamaModel;
 import dev.kamado.server.config.ServerConfig;
 import dev.kamado.server.constraint.ResponseConstraints;
 import dev.kamado.server.engine.Engine;
@@ -119,7 +120,9 @@ final class ServerProcess {
       return Main.EXIT_MODEL;
     }
     // Before ready: this also makes the decode weight copies when the warm-up ran no step (--warmup-steps 0).
-    String decodeMode = model.model() instanceof LlamaLanguageModel llama ? llama.decodeMode().toString() : "n/a";
+    String decodeMode = model.model() instanceof LlamaLanguageModel llama ? llama.decodeMode().toString()
+        + (llama.decodeMode() == LlamaModel.DecodeMode.JAVA ? ", " + config.decodeThreads() + " decode thread(s)" : "")
+        : "n/a";
     engineMetrics.enable();
     api.ready(new Serving(model.name(), started, model.tokenizer(), constraints,
         new RequestDefaults(config.defaultMaxTokens(), config.defaultTemperature(), config.defaultTopP(),
@@ -158,6 +161,9 @@ final class ServerProcess {
     return 0;
   }
 
+  /** Random generations that fill the default schema's mask caches in the warm-up (bounded by time too). */
+  private static final int PREWARM_GENERATIONS = 64;
+
   /** A small schema of the kinds of values answers hold, run once in the warm-up to compile the constrained path. */
   private static final String WARMUP_SCHEMA = "{\"type\": \"json_schema\", \"json_schema\": {\"name\": \"warmup\", "
       + "\"schema\": {\"type\": \"object\", \"additionalProperties\": false, "
@@ -184,6 +190,14 @@ final class ServerProcess {
     }
     if (constraints.hasDefault()) {
       constrained.add(constraints.forRequest(null));
+      if (config.warmupSteps() > 0) {
+        int budget = Math.max(1, Math.min(config.defaultMaxTokens(), engine.contextLength() - prompt.length - 1));
+        ResponseConstraints.Prewarm p = constraints.prewarmDefault(PREWARM_GENERATIONS, budget,
+            config.warmupTimeout().dividedBy(2));
+        LOG.info("warm-up: default schema prewarmed by {} random generations of up to {} tokens in {} ms: {} automaton "
+            + "states, {} masks{}", p.generations(), budget, p.millis(), p.states(), p.masks(),
+            p.timedOut() ? " (stopped at half the --warmup-timeout)" : "");
+      }
     }
     int width = Math.min(WARMUP_WIDTH, Math.min(config.maxRunning(), config.maxWaiting()));
     EngineWarmup.Result result = EngineWarmup.run(engine, prompt, config.warmupSteps(), width, constrained,

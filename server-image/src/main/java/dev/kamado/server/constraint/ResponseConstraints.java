@@ -22,6 +22,7 @@ import java.util.Set;
 public final class ResponseConstraints {
 
   private final TokenVocabulary vocabulary;
+  private final ConstrainedDecoder defaultDecoder;
   private final TokenConstraint defaultConstraint;
 
   /**
@@ -34,8 +35,47 @@ public final class ResponseConstraints {
    */
   public ResponseConstraints(List<byte[]> tokenBytes, Set<Integer> endOfSequenceIds, JsonNode defaultSchema) {
     this.vocabulary = new TokenVocabulary(tokenBytes, endOfSequenceIds);
-    this.defaultConstraint = defaultSchema == null ? null
-        : new SchemaTokenConstraint(ConstrainedDecoder.of(SchemaCompiler.compile(defaultSchema), vocabulary));
+    this.defaultDecoder = defaultSchema == null ? null
+        : ConstrainedDecoder.of(SchemaCompiler.compile(defaultSchema), vocabulary);
+    this.defaultConstraint = defaultDecoder == null ? null : new SchemaTokenConstraint(defaultDecoder);
+  }
+
+  /**
+   * What {@link #prewarmDefault} did.
+   *
+   * @param generations random generations run
+   * @param states automaton states built by then
+   * @param masks state masks computed by then (trie walks and in-string masks)
+   * @param millis wall-clock time
+   * @param timedOut whether the time limit ended it early
+   */
+  public record Prewarm(int generations, int states, int masks, long millis, boolean timedOut) {}
+
+  /**
+   * Fills the default schema's automaton and mask caches before serving ({@link ConstrainedDecoder#prewarm}): seeded
+   * random generations of up to {@code budget} tokens, each token drawn from the allowed ones, until
+   * {@code generations} have run or {@code timeLimit} has passed, so that first requests under the default schema do
+   * not pay for computing masks (a state's first mask walks the vocabulary). Answers do not change.
+   *
+   * @return what was done; null when no default schema is set
+   */
+  public Prewarm prewarmDefault(int generations, int budget, java.time.Duration timeLimit) {
+    if (defaultDecoder == null) {
+      return null;
+    }
+    long start = System.nanoTime();
+    long deadline = start + timeLimit.toNanos();
+    int done = 0;
+    boolean timedOut = false;
+    for (; done < generations; done++) {
+      if (System.nanoTime() >= deadline) {
+        timedOut = true;
+        break;
+      }
+      defaultDecoder.prewarm(1, budget, done);
+    }
+    return new Prewarm(done, defaultDecoder.statesBuilt(), defaultDecoder.trieWalks() + defaultDecoder.stringMasks(),
+        (System.nanoTime() - start) / 1_000_000, timedOut);
   }
 
   /**

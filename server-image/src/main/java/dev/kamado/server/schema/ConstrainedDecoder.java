@@ -719,14 +719,64 @@ public final class ConstrainedDecoder {
       if (n == 0) {
         return new StateMask(0, null, 0, -1, new int[0], new int[0], null, 0);
       }
-      // most common cost, found with a small list of distinct costs
+      boolean isDense = n >= (v.size() >>> 6) + 16;
+      int maxDist = -1;
+      int minDist = Integer.MAX_VALUE;
+      for (int i = 0; i < n; i++) {
+        maxDist = Math.max(maxDist, dists[i]);
+        minDist = Math.min(minDist, dists[i]);
+      }
+      int bulk = isDense ? mostCommonCost(n, minDist, maxDist) : Integer.MIN_VALUE;
+      long[] dense = null;
+      if (isDense) {
+        dense = new long[v.maskWords()];
+        for (int i = 0; i < n; i++) {
+          dense[toks[i] >>> 6] |= 1L << toks[i];
+        }
+      }
+      int e = 0;
+      int lo = Integer.MAX_VALUE;
+      for (int i = 0; i < n; i++) {
+        if (dists[i] != bulk) {
+          e++;
+          lo = Math.min(lo, dists[i]);
+        }
+      }
+      int[] et = new int[e];
+      int[] ed = new int[e];
+      if (e > 0) {
+        sortExplicit(n, bulk, lo, maxDist, et, ed);
+      }
+      return new StateMask(n, dense, isDense ? bulk : Integer.MAX_VALUE, maxDist, et, ed, chars, maxChars);
+    }
+
+    /**
+     * The most common cost of {@code dists[0..n)}, the one seen first among equally common ones: counted in an array
+     * over the costs' range when it is not far above {@code n}, else in a list of the distinct costs.
+     */
+    private int mostCommonCost(int n, int lo, int hi) {
+      if ((long) hi - lo <= 4L * n + 1024) {
+        int[] counts = new int[hi - lo + 1];
+        int[] first = new int[hi - lo + 1];
+        for (int i = 0; i < n; i++) {
+          int c = dists[i] - lo;
+          if (counts[c]++ == 0) {
+            first[c] = i;
+          }
+        }
+        int best = dists[0] - lo;
+        for (int c = 0; c < counts.length; c++) {
+          if (counts[c] > counts[best] || (counts[c] == counts[best] && counts[c] > 0 && first[c] < first[best])) {
+            best = c;
+          }
+        }
+        return best + lo;
+      }
       int[] distinct = new int[8];
       int[] counts = new int[8];
       int k = 0;
-      int maxDist = -1;
       for (int i = 0; i < n; i++) {
         int dd = dists[i];
-        maxDist = Math.max(maxDist, dd);
         int j = 0;
         while (j < k && distinct[j] != dd) {
           j++;
@@ -740,40 +790,63 @@ public final class ConstrainedDecoder {
         }
         counts[j]++;
       }
-      boolean isDense = n >= (v.size() >>> 6) + 16;
-      int bulk = Integer.MIN_VALUE;
-      if (isDense) {
-        int best = 0;
-        for (int j = 1; j < k; j++) {
-          if (counts[j] > counts[best]) {
-            best = j;
+      int best = 0;
+      for (int j = 1; j < k; j++) {
+        if (counts[j] > counts[best]) {
+          best = j;
+        }
+      }
+      return distinct[best];
+    }
+
+    /**
+     * The {@code et.length} tokens of {@code toks[0..n)} whose cost is not {@code bulk}, into {@code et} and their
+     * costs into {@code ed}, by cost descending, then token ascending. Costs are small integers (at most {@code hi}),
+     * so a counting sort by cost, then a sort of each cost's tokens, when their range is not far above the count
+     * (inside a string before minLength nearly every token has its own cost: thousands of explicit tokens); else one
+     * comparison sort.
+     */
+    private void sortExplicit(int n, int bulk, int lo, int hi, int[] et, int[] ed) {
+      int e = et.length;
+      if ((long) hi - lo > 4L * e + 1024) {
+        long[] packed = new long[e];
+        int k = 0;
+        for (int i = 0; i < n; i++) {
+          if (dists[i] != bulk) {
+            packed[k++] = ((long) (Integer.MAX_VALUE - dists[i]) << 32) | toks[i];
           }
         }
-        bulk = distinct[best];
-      }
-      long[] dense = null;
-      if (isDense) {
-        dense = new long[v.maskWords()];
-        for (int i = 0; i < n; i++) {
-          dense[toks[i] >>> 6] |= 1L << toks[i];
+        Arrays.sort(packed, 0, e);
+        for (int i = 0; i < e; i++) {
+          et[i] = (int) packed[i];
+          ed[i] = Integer.MAX_VALUE - (int) (packed[i] >>> 32);
         }
+        return;
       }
-      int e = 0;
-      long[] packed = new long[n];
+      int range = hi - lo + 1;
+      int[] next = new int[range + 1]; // bucket b (cost hi - b) starts at next[b]
       for (int i = 0; i < n; i++) {
         if (dists[i] != bulk) {
-          // descending cost, then ascending token
-          packed[e++] = ((long) (Integer.MAX_VALUE - dists[i]) << 32) | toks[i];
+          next[hi - dists[i] + 1]++;
         }
       }
-      Arrays.sort(packed, 0, e);
-      int[] et = new int[e];
-      int[] ed = new int[e];
-      for (int i = 0; i < e; i++) {
-        et[i] = (int) packed[i];
-        ed[i] = Integer.MAX_VALUE - (int) (packed[i] >>> 32);
+      for (int b = 1; b <= range; b++) {
+        next[b] += next[b - 1];
       }
-      return new StateMask(n, dense, isDense ? bulk : Integer.MAX_VALUE, maxDist, et, ed, chars, maxChars);
+      for (int i = 0; i < n; i++) {
+        if (dists[i] != bulk) {
+          int at = next[hi - dists[i]]++;
+          et[at] = toks[i];
+          ed[at] = dists[i];
+        }
+      }
+      int from = 0;
+      for (int b = 0; b < range; b++) { // next[b] is now the end of bucket b
+        if (next[b] - from > 1) {
+          Arrays.sort(et, from, next[b]);
+        }
+        from = next[b];
+      }
     }
   }
 }
