@@ -67,6 +67,15 @@ public final class ConstrainedDecoder {
   private final Map<Integer, int[]> closeDist = new java.util.HashMap<>();
   private int trieWalks;
   private int stringMasks;
+  private int sharedStringMasks;
+  /** Per string sub-state: reach of its tokens (see {@link #reach}); used under the lock. */
+  private final Map<Integer, int[]> reaches = new java.util.HashMap<>();
+  /** Per string block and sub-state: the first in-string mask computed where it can be shared; under the lock. */
+  private final Map<Long, Template> templates = new java.util.HashMap<>();
+
+  /** An in-string mask and the character count of its position, which later positions shift from. */
+  private record Template(int count, StateMask mask) {
+  }
 
   private ConstrainedDecoder(CompiledSchema schema, TokenVocabulary vocab) {
     this.schema = schema;
@@ -143,6 +152,9 @@ public final class ConstrainedDecoder {
   }
 
   private void applyMask(StateMask m, boolean accepting, int limit, long[] maskOut) {
+    if (limit >= 0) {
+      limit += m.shift; // the costs are those of the template position (see StateMask.shift)
+    }
     if (limit < 0 || m.count == 0) {
       Arrays.fill(maskOut, 0, words, 0L);
     } else if (m.dense != null && limit >= m.maxDist) {
@@ -224,6 +236,11 @@ public final class ConstrainedDecoder {
   /** Number of masks computed inside strings from the vocabulary's string scan, without a trie walk. */
   public synchronized int stringMasks() {
     return stringMasks;
+  }
+
+  /** Number of in-string masks taken from another position's by shifting the costs (no pass over the vocabulary). */
+  public synchronized int sharedStringMasks() {
+    return sharedStringMasks;
   }
 
   /**
@@ -479,9 +496,21 @@ public final class ConstrainedDecoder {
      */
     final byte[] charsByToken;
     final int maxChars;
+    /**
+     * Added to the budget before comparing it with the costs: 0, or for a position inside a string that shares the
+     * mask of another position of the same string and sub-state ({@code count - template count}), whose costs are all
+     * larger by exactly that much.
+     */
+    final int shift;
 
     StateMask(int count, long[] dense, int bulkDist, int maxDist, int[] explicitTokens, int[] explicitDists,
         byte[] charsByToken, int maxChars) {
+      this(count, dense, bulkDist, maxDist, explicitTokens, explicitDists, charsByToken, maxChars, 0);
+    }
+
+    StateMask(int count, long[] dense, int bulkDist, int maxDist, int[] explicitTokens, int[] explicitDists,
+        byte[] charsByToken, int maxChars, int shift) {
+      this.shift = shift;
       this.count = count;
       this.dense = dense;
       this.bulkDist = bulkDist;
@@ -531,7 +560,7 @@ public final class ConstrainedDecoder {
       } else if (n > e) {
         max = Math.max(max, bulkDist);
       }
-      return new StateMask(n, d, bulkDist, max, Arrays.copyOf(et, e), Arrays.copyOf(ed, e), null, 0);
+      return new StateMask(n, d, bulkDist, max, Arrays.copyOf(et, e), Arrays.copyOf(ed, e), null, 0, shift);
     }
 
     /** Index of the first explicit token whose cost is at most {@code limit}. */
@@ -557,8 +586,16 @@ public final class ConstrainedDecoder {
         m = s.mask;
         if (m == null) {
           if (s.maskSource == s && s.stringBlock >= 0 && s.members.length == 1) {
-            m = walker.inString(this, s);
-            stringMasks++;
+            m = sharedStringMask(s);
+            if (m != null) {
+              sharedStringMasks++;
+            } else {
+              m = walker.inString(this, s);
+              stringMasks++;
+              if (shareable(s)) {
+                templates.putIfAbsent(templateKey(s), new Template(s.stringCount, m));
+              }
+            }
           } else if (s.maskSource == s) {
             m = walker.walk(this, s);
             trieWalks++;
@@ -570,6 +607,94 @@ public final class ConstrainedDecoder {
       }
     }
     return m;
+  }
+
+  // ------------------------------------------------------------------ shared in-string masks
+
+  /*
+   * Inside a string, before minLength, a position's mask depends only on the NFA distances of the positions its tokens
+   * reach (count + characters started, sub-state ended in) as long as no token can reach minLength (so none closes the
+   * string, none is cut by maxLength, and the distance index is not clamped). Those distances fall by exactly one per
+   * character there, so two such positions of one string and sub-state have the same tokens with costs that differ by
+   * the difference of their counts: the later position takes the earlier one's mask with a shift, after checking the
+   * distances it reads. Under the lock.
+   */
+
+  private long templateKey(DfaState s) {
+    return ((long) s.stringBlock << 32) | stringSub(s);
+  }
+
+  /**
+   * For a string sub-state: {the most characters a token that stays in the string starts (255 when one starts 255 or
+   * more), the most characters a token that closes the string starts (those of 255 never count: never allowed)}.
+   */
+  private int[] reach(int sub) {
+    int[] known = reaches.get(sub);
+    if (known != null) {
+      return known;
+    }
+    TokenVocabulary.StringScan scan = vocab.stringScan(sub);
+    byte[] end = scan.end();
+    byte[] used = scan.chars();
+    int stay = 0;
+    for (int t = 0; t < vocab.size(); t++) {
+      if (end[t] >= 0) {
+        stay = Math.max(stay, used[t] & 0xFF);
+      }
+    }
+    int close = 0;
+    for (int t : scan.closeTokens()) {
+      int c = used[t] & 0xFF;
+      if (c != 255) {
+        close = Math.max(close, c);
+      }
+    }
+    int[] reach = {stay, close};
+    reaches.put(sub, reach);
+    return reach;
+  }
+
+  /** Whether no token from this in-string position can reach minLength (its mask can be shared, see above). */
+  private boolean shareable(DfaState s) {
+    int block = s.stringBlock;
+    int[] reach = reach(stringSub(s));
+    int min = nfa.blockMinLength[block];
+    return reach[0] < 255 && s.stringCount + reach[0] < min && s.stringCount + reach[1] < min;
+  }
+
+  private int stringSub(DfaState s) {
+    int block = s.stringBlock;
+    return (s.members[0] - nfa.blockBase[block]) % nfa.blockSubStates[block];
+  }
+
+  /** This position's mask as a shift of an earlier-computed position's, or null when none can serve. */
+  private StateMask sharedStringMask(DfaState s) {
+    if (!shareable(s)) {
+      return null;
+    }
+    Template template = templates.get(templateKey(s));
+    if (template == null) {
+      return null;
+    }
+    int block = s.stringBlock;
+    int subs = nfa.blockSubStates[block];
+    int base = nfa.blockBase[block];
+    int delta = s.stringCount - template.count;
+    int stay = reach(stringSub(s))[0];
+    for (int c = 0; c <= stay; c++) {
+      for (int e = 0; e < subs; e++) {
+        int a = nfaDist[base + (template.count + c) * subs + e];
+        int b = nfaDist[base + (s.stringCount + c) * subs + e];
+        boolean aOut = a >= ByteNfa.UNREACHABLE;
+        boolean bOut = b >= ByteNfa.UNREACHABLE;
+        if (aOut != bOut || (!aOut && b != a - delta)) {
+          return null;
+        }
+      }
+    }
+    StateMask m = template.mask;
+    return new StateMask(m.count, m.dense, m.bulkDist, m.maxDist, m.explicitTokens, m.explicitDists, null, 0,
+        m.shift + delta);
   }
 
   /** Walks the vocabulary trie from a state; reusable scratch, used under the decoder lock. */

@@ -132,7 +132,8 @@ class ConstrainedDecoderTest {
    * Masks against their definition, token by token: a token is allowed with {@code r} tokens left exactly when it can
    * follow and leaves a completion of at most {@code r - 1} tokens (EOS when complete). Walks a schema whose string
    * has a minLength (inside it, before minLength, nearly every token has its own completion cost) with every budget
-   * from tight to loose, so masks keep or drop tokens by cost at each position.
+   * from tight to loose, so masks keep or drop tokens by cost at each position (and positions before minLength
+   * share masks with shifted costs).
    */
   @Test
   void masksAllowExactlyTheTokensThatLeaveACompletionWithinTheBudget() {
@@ -175,6 +176,9 @@ class ConstrainedDecoderTest {
       }
     }
     assertThat(checked).isGreaterThan(200);
+    // positions before minLength that no token takes to it share the mask of an earlier one, shifted
+    assertThat(d.sharedStringMasks()).isPositive();
+    assertThat(d.stringMasks()).isPositive();
   }
 
   private static long[] maskOf(ConstrainedDecoder d, ConstrainedDecoder.State s, int remaining) {
