@@ -108,6 +108,8 @@ class ServerSchemaIT {
     assertThat(Integer.parseInt(m.group(2))).isGreaterThan(20);
     assertThat(Integer.parseInt(m.group(3))).isGreaterThan(20);
     assertThat(log.indexOf("default schema prewarmed")).isLessThan(log.indexOf("ready: serving"));
+    // and the schema code ran under a sample schema first, for the JIT
+    assertThat(log).containsPattern("schema code run by [1-9]\\d* random generations under a sample schema");
   }
 
   @Test

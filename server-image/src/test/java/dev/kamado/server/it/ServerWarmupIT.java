@@ -106,6 +106,11 @@ class ServerWarmupIT {
       assertThat(server.process.isAlive()).as(server.logText()).isTrue();
       Thread.sleep(20);
     }
+    // the ready line is logged just after /readyz turns 200
+    long logDeadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+    while (!server.logText().contains("ready: serving") && System.nanoTime() < logDeadline) {
+      Thread.sleep(20);
+    }
     String log = server.logText();
     Matcher warmup = WARMUP_LINE.matcher(log);
     assertThat(warmup.find()).as(log).isTrue();
