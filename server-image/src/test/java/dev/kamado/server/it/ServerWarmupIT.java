@@ -99,6 +99,15 @@ class ServerWarmupIT {
     ServerProcess server = ServerProcess.start(work, "--model", model.toString(), "--port", "0", "--host",
         "127.0.0.1", "--max-running", "8", "--warmup-steps", Integer.toString(steps), "--decode-threads",
         Integer.toString(decodeThreads));
+    try {
+      return checkReadiness(server, steps, decodeThreads);
+    } catch (Exception | AssertionError e) {
+      server.close(); // a failed check leaves no server running
+      throw e;
+    }
+  }
+
+  private static ServerProcess checkReadiness(ServerProcess server, int steps, int decodeThreads) throws Exception {
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(180);
     while (server.get("/readyz").statusCode() != 200) {
       assertThat(server.logText()).doesNotContain("ready: serving");
