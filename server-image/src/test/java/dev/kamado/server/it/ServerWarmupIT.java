@@ -109,8 +109,13 @@ class ServerWarmupIT {
 
   private static ServerProcess checkReadiness(ServerProcess server, int steps, int decodeThreads) throws Exception {
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(180);
-    while (server.get("/readyz").statusCode() != 200) {
-      assertThat(server.logText()).doesNotContain("ready: serving");
+    while (true) {
+      // the ready line is logged after /readyz turns 200: a log read before a 503 cannot hold it
+      String before = server.logText();
+      if (server.get("/readyz").statusCode() == 200) {
+        break;
+      }
+      assertThat(before).doesNotContain("ready: serving");
       assertThat(System.nanoTime()).as("ready within 180 s").isLessThan(deadline);
       assertThat(server.process.isAlive()).as(server.logText()).isTrue();
       Thread.sleep(20);
