@@ -93,6 +93,11 @@ public final class Main implements Callable<Integer> {
           + "(libtorch). All are batch-invariant; see the README for their speeds.")
   String decodeMode;
 
+  @Option(names = "--decode-threads", paramLabel = "N",
+      description = "Threads a decode step of two or more sequences is split over in decode mode java: a number, or "
+          + "auto (default: 2 when at least 2 processors are available, else 1). Answers are the same for any value.")
+  String decodeThreads;
+
   @Option(names = "--max-prefill-tokens", paramLabel = "N",
       description = "Prompt tokens prefilled per engine step before running sequences decode again (default 2048).")
   String maxPrefillTokens;
@@ -186,6 +191,7 @@ public final class Main implements Callable<Integer> {
     put(flags, Setting.DEFAULT_MAX_TOKENS, defaultMaxTokens);
     put(flags, Setting.MAX_PREFILL_TOKENS, maxPrefillTokens);
     put(flags, Setting.DECODE_MODE, decodeMode);
+    put(flags, Setting.DECODE_THREADS, decodeThreads);
     put(flags, Setting.GRACE_PERIOD, gracePeriod);
     put(flags, Setting.WARMUP_DELAY, warmupDelay);
     put(flags, Setting.WARMUP_STEPS, warmupSteps);

@@ -2,6 +2,7 @@ package dev.kamado.server;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.kamado.model.llama.LlamaModel;
 import dev.kamado.server.config.ServerConfig;
 import dev.kamado.server.constraint.ResponseConstraints;
 import dev.kamado.server.engine.Engine;
@@ -119,7 +120,9 @@ final class ServerProcess {
       return Main.EXIT_MODEL;
     }
     // Before ready: this also makes the decode weight copies when the warm-up ran no step (--warmup-steps 0).
-    String decodeMode = model.model() instanceof LlamaLanguageModel llama ? llama.decodeMode().toString() : "n/a";
+    String decodeMode = model.model() instanceof LlamaLanguageModel llama ? llama.decodeMode().toString()
+        + (llama.decodeMode() == LlamaModel.DecodeMode.JAVA ? ", " + config.decodeThreads() + " decode thread(s)" : "")
+        : "n/a";
     engineMetrics.enable();
     api.ready(new Serving(model.name(), started, model.tokenizer(), constraints,
         new RequestDefaults(config.defaultMaxTokens(), config.defaultTemperature(), config.defaultTopP(),
@@ -158,6 +161,26 @@ final class ServerProcess {
     return 0;
   }
 
+  /** Random generations that fill the default schema's mask caches in the warm-up (bounded by time too). */
+  private static final int PREWARM_GENERATIONS = 64;
+  /** Random generations under {@link #JIT_SCHEMA} in the warm-up (bounded by time too). */
+  private static final int JIT_GENERATIONS = 48;
+  /**
+   * A sample of the keywords answers are constrained by (enum, bounded integer, strings with and without length
+   * bounds, boolean, array, nested object), run by random generations in the warm-up so that the JIT compiles the
+   * schema code before the first request with a schema.
+   */
+  private static final String JIT_SCHEMA = "{\"type\": \"json_schema\", \"json_schema\": {\"name\": \"jit\", "
+      + "\"schema\": {\"type\": \"object\", \"additionalProperties\": false, "
+      + "\"required\": [\"kind\", \"level\", \"text\", \"flag\", \"tags\", \"more\"], \"properties\": {"
+      + "\"kind\": {\"enum\": [\"alpha\", \"beta\", \"gamma\"]}, "
+      + "\"level\": {\"type\": \"integer\", \"minimum\": 1, \"maximum\": 9}, "
+      + "\"text\": {\"type\": \"string\", \"minLength\": 24, \"maxLength\": 120}, "
+      + "\"flag\": {\"type\": \"boolean\"}, "
+      + "\"tags\": {\"type\": \"array\", \"items\": {\"type\": \"string\", \"maxLength\": 12}, \"maxItems\": 3}, "
+      + "\"more\": {\"type\": \"object\", \"additionalProperties\": false, "
+      + "\"properties\": {\"n\": {\"type\": \"number\"}}}}}}}";
+
   /** A small schema of the kinds of values answers hold, run once in the warm-up to compile the constrained path. */
   private static final String WARMUP_SCHEMA = "{\"type\": \"json_schema\", \"json_schema\": {\"name\": \"warmup\", "
       + "\"schema\": {\"type\": \"object\", \"additionalProperties\": false, "
@@ -182,8 +205,29 @@ final class ServerProcess {
     } catch (java.io.IOException e) {
       throw new IllegalStateException(e);
     }
+    if (config.warmupSteps() > 0) {
+      // The schema code (masks at first visits, cached masks, automaton steps) compiled by the JIT before the first
+      // request with a schema, by random generations under a sample schema (no model involved).
+      int room = Math.max(1, engine.contextLength() - prompt.length - 1);
+      try {
+        ResponseConstraints.Prewarm p = constraints.prewarm(new ObjectMapper().readTree(JIT_SCHEMA),
+            JIT_GENERATIONS, Math.min(256, room), config.warmupTimeout().dividedBy(4));
+        LOG.info("warm-up: schema code run by {} random generations under a sample schema in {} ms{}",
+            p.generations(), p.millis(), p.timedOut() ? " (stopped at a quarter of --warmup-timeout)" : "");
+      } catch (java.io.IOException e) {
+        throw new IllegalStateException(e);
+      }
+    }
     if (constraints.hasDefault()) {
       constrained.add(constraints.forRequest(null));
+      if (config.warmupSteps() > 0) {
+        int budget = Math.max(1, Math.min(config.defaultMaxTokens(), engine.contextLength() - prompt.length - 1));
+        ResponseConstraints.Prewarm p = constraints.prewarm(null, PREWARM_GENERATIONS, budget,
+            config.warmupTimeout().dividedBy(4));
+        LOG.info("warm-up: default schema prewarmed by {} random generations of up to {} tokens in {} ms: {} automaton "
+            + "states, {} masks{}", p.generations(), budget, p.millis(), p.states(), p.masks(),
+            p.timedOut() ? " (stopped at a quarter of --warmup-timeout)" : "");
+      }
     }
     int width = Math.min(WARMUP_WIDTH, Math.min(config.maxRunning(), config.maxWaiting()));
     EngineWarmup.Result result = EngineWarmup.run(engine, prompt, config.warmupSteps(), width, constrained,

@@ -90,6 +90,8 @@ public final class LlamaModel implements AutoCloseable {
   private long decodingBytes;
   /** The Java weight copies and step code of {@link DecodeMode#JAVA} (null unless that mode was prepared). */
   private JavaDecoder javaDecoder;
+  /** Threads a {@link DecodeMode#JAVA} step of two or more sequences is split over. */
+  private int decodeThreads = 1;
   /** Whether the libtorch transposed copies of the other modes are made. */
   private boolean libtorchCopies;
 
@@ -784,6 +786,29 @@ public final class LlamaModel implements AutoCloseable {
     decodeMode = null;
   }
 
+  /**
+   * Splits each {@link DecodeMode#JAVA} decode step of two or more sequences over {@code threads} threads (the
+   * caller's and {@code threads - 1} daemon threads of the model; default 1). Every sequence is computed by one
+   * thread with the same arithmetic, so logits are bitwise the same for any setting; more threads shorten a step when
+   * the machine has idle cores. Not used by the libtorch modes.
+   *
+   * @throws IllegalArgumentException when {@code threads} is below 1
+   */
+  public void decodeThreads(int threads) {
+    if (threads < 1) {
+      throw new IllegalArgumentException("decode threads must be at least 1, got " + threads);
+    }
+    decodeThreads = threads;
+    if (javaDecoder != null) {
+      javaDecoder.decodeThreads(threads);
+    }
+  }
+
+  /** Threads a {@link DecodeMode#JAVA} decode step is split over (see {@link #decodeThreads(int)}). */
+  public int decodeThreads() {
+    return decodeThreads;
+  }
+
   /** Makes prefill and decode read the parameters again (after a caller changed them in place). */
   public void weightsChanged() {
     decodeMode = null;
@@ -811,6 +836,7 @@ public final class LlamaModel implements AutoCloseable {
     if (mode == DecodeMode.JAVA) {
       if (javaDecoder == null) {
         javaDecoder = new JavaDecoder(config, layers, finalNorm, lmHead, embed, rotaryTable, attentionScale);
+        javaDecoder.decodeThreads(decodeThreads);
         decodingBytes += javaDecoder.bytes();
       }
     } else if (!libtorchCopies) {
@@ -842,6 +868,9 @@ public final class LlamaModel implements AutoCloseable {
 
   /** Frees every weight copy made for decoding (they are remade from the current weights when needed). */
   private void releaseCopies() {
+    if (javaDecoder != null) {
+      javaDecoder.close();
+    }
     javaDecoder = null;
     if (libtorchCopies) {
       for (Projection p : inferenceProjections()) {
@@ -1078,6 +1107,9 @@ public final class LlamaModel implements AutoCloseable {
   /** Frees the parameters, and every adapter and KV cache made for this model. */
   @Override
   public void close() {
+    if (javaDecoder != null) {
+      javaDecoder.close();
+    }
     manager.close();
   }
 }

@@ -250,6 +250,70 @@ class InferenceTest {
     }
   }
 
+  /**
+   * JAVA steps split over 2 and 3 decode threads give every sequence of batches of 1 to 17 (prompts of different
+   * lengths, a LoRA adapter on q/v/down) bitwise the logits of the same steps on one thread; the threads stop on close.
+   */
+  @Test
+  void javaDecodeOverSeveralThreadsEqualsOneThreadBitwise() {
+    try (LlamaModel model = TinyModels.model(root, config("qwen2", false, 160, 64, 96), 28)) {
+      LoraAdapter lora = LoraAdapter.create(model, new LoraConfig(4, 8, 0, List.of("q_proj", "v_proj", "down_proj")),
+          7);
+      TinyModels.randomiseB(lora, 8);
+      model.attach(lora);
+      assertThat(model.decodeMode()).isEqualTo(LlamaModel.DecodeMode.JAVA);
+      assertThat(model.decodeThreads()).isEqualTo(1);
+      for (int size = 1; size <= 17; size++) {
+        float[][][] reference = null;
+        for (int threads : new int[] {1, 2, 3}) {
+          model.decodeThreads(threads);
+          float[][][] steps = new float[4][][];
+          List<KvCache> caches = new ArrayList<>();
+          try {
+            for (int s = 0; s < size; s++) {
+              KvCache c = model.newCache(24);
+              caches.add(c);
+              model.prefill(c, TinyModels.tokens(900 + s, 1 + s % 6, 160));
+            }
+            for (int t = 0; t < steps.length; t++) {
+              steps[t] = model.decode(caches, TinyModels.tokens(950 + size * 10 + t, size, 160));
+            }
+          } finally {
+            caches.forEach(KvCache::close);
+          }
+          if (reference == null) {
+            reference = steps;
+          } else {
+            for (int t = 0; t < steps.length; t++) {
+              for (int s = 0; s < size; s++) {
+                assertThat(steps[t][s]).as(threads + " threads, batch of " + size + ", step " + t + ", sequence " + s)
+                    .containsExactly(reference[t][s]);
+              }
+            }
+          }
+        }
+      }
+      assertThat(decodeThreadsAlive()).isGreaterThan(0);
+      model.decodeThreads(1);
+      assertThat(waitForDecodeThreadsToEnd()).isZero();
+      assertThatThrownBy(() -> model.decodeThreads(0)).isInstanceOf(IllegalArgumentException.class)
+          .hasMessageContaining("at least 1");
+    }
+  }
+
+  private static long decodeThreadsAlive() {
+    return Thread.getAllStackTraces().keySet().stream().filter(t -> t.getName().startsWith("kamado-decode-"))
+        .filter(Thread::isAlive).count();
+  }
+
+  private static long waitForDecodeThreadsToEnd() {
+    long deadline = System.nanoTime() + 10_000_000_000L;
+    while (decodeThreadsAlive() > 0 && System.nanoTime() < deadline) {
+      Thread.onSpinWait();
+    }
+    return decodeThreadsAlive();
+  }
+
   /** A config of 2 layers, 4 query heads and 2 key/value heads, with the given sizes (qwen2: q/k/v biases). */
   private static ModelConfig config(String type, boolean tied, int vocab, int hidden, int intermediate) {
     return new ModelConfig(type, vocab, hidden, intermediate, 2, 4, 2, hidden / 4, 1e-6, 10_000, 256, tied, false,

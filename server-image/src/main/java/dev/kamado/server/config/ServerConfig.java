@@ -40,12 +40,13 @@ import java.util.Map;
  * @param maxRequestBytes largest request body
  * @param volumesDir where PersistentVolumeClaims are mounted ({@code pvc://claim/path} = {@code volumesDir/claim/path})
  * @param decodeMode how the model core computes decode steps
+ * @param decodeThreads threads a decode step of two or more sequences is split over (mode java)
  */
 public record ServerConfig(Path model, Path adapter, String host, int port, String servedModelName, Path schema,
     int maxRunning, int maxWaiting, int maxModelLen, int defaultMaxTokens, double defaultTemperature,
     double defaultTopP, List<String> defaultStop, int maxPrefillTokens,
     Duration gracePeriod, Duration warmupDelay, int warmupSteps, Duration warmupTimeout, boolean verifyDigests, int maxRequestBytes,
-    Path volumesDir, LlamaModel.DecodeMode decodeMode) {
+    Path volumesDir, LlamaModel.DecodeMode decodeMode, int decodeThreads) {
 
   /**
    * Resolves every setting: flag, else environment variable, else configuration file, else default.
@@ -97,7 +98,8 @@ public record ServerConfig(Path model, Path adapter, String host, int port, Stri
         bool(values.get(Setting.VERIFY_DIGESTS)),
         integer(values.get(Setting.MAX_REQUEST_BYTES), 1024, Integer.MAX_VALUE),
         Path.of(values.get(Setting.VOLUMES_DIR).value),
-        decodeMode(values.get(Setting.DECODE_MODE)));
+        decodeMode(values.get(Setting.DECODE_MODE)),
+        decodeThreads(values.get(Setting.DECODE_THREADS)));
   }
 
   private record Sourced(String value, String source) {}
@@ -203,6 +205,26 @@ public record ServerConfig(Path model, Path adapter, String host, int port, Stri
   }
 
   /** {@code java}, {@code rows}, {@code batched} or {@code per-row} (any case; {@code _} for {@code -}). */
+  /** The most decode threads accepted. */
+  static final int MAX_DECODE_THREADS = 64;
+
+  /** {@code auto}: 2 when the JVM sees at least 2 processors (the engine's thread and one more), else 1. */
+  static int autoDecodeThreads() {
+    return Math.min(2, Runtime.getRuntime().availableProcessors());
+  }
+
+  private static int decodeThreads(Sourced value) throws ConfigException {
+    if ("auto".equalsIgnoreCase(value.value.trim())) {
+      return autoDecodeThreads();
+    }
+    try {
+      return integer(value, 1, MAX_DECODE_THREADS);
+    } catch (ConfigException e) {
+      throw new ConfigException(value.source + " must be auto or a whole number from 1 to " + MAX_DECODE_THREADS
+          + ", got '" + value.value + "'");
+    }
+  }
+
   private static LlamaModel.DecodeMode decodeMode(Sourced value) throws ConfigException {
     String v = value.value.trim().toUpperCase(Locale.ROOT).replace('-', '_');
     for (LlamaModel.DecodeMode mode : LlamaModel.DecodeMode.values()) {

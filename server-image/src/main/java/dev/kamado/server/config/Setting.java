@@ -59,7 +59,12 @@ public enum Setting {
    * How the model core computes a decode step: {@code java} (whole step in Java, the default), {@code rows},
    * {@code batched} or {@code per-row} (libtorch); every one is batch-invariant (see server-image/README.md).
    */
-  DECODE_MODE("decode-mode", "java");
+  DECODE_MODE("decode-mode", "java"),
+  /**
+   * Threads a decode step of two or more sequences is split over in decode mode {@code java}: a number from 1, or
+   * {@code auto} (2 when the JVM sees at least 2 processors, else 1). Results do not depend on it.
+   */
+  DECODE_THREADS("decode-threads", "auto");
 
   private final String key;
   private final String defaultValue;

@@ -22,6 +22,7 @@ import java.util.Set;
 public final class ResponseConstraints {
 
   private final TokenVocabulary vocabulary;
+  private final ConstrainedDecoder defaultDecoder;
   private final TokenConstraint defaultConstraint;
 
   /**
@@ -34,8 +35,52 @@ public final class ResponseConstraints {
    */
   public ResponseConstraints(List<byte[]> tokenBytes, Set<Integer> endOfSequenceIds, JsonNode defaultSchema) {
     this.vocabulary = new TokenVocabulary(tokenBytes, endOfSequenceIds);
-    this.defaultConstraint = defaultSchema == null ? null
-        : new SchemaTokenConstraint(ConstrainedDecoder.of(SchemaCompiler.compile(defaultSchema), vocabulary));
+    this.defaultDecoder = defaultSchema == null ? null
+        : ConstrainedDecoder.of(SchemaCompiler.compile(defaultSchema), vocabulary);
+    this.defaultConstraint = defaultDecoder == null ? null : new SchemaTokenConstraint(defaultDecoder);
+  }
+
+  /**
+   * What {@link #prewarm} did.
+   *
+   * @param generations random generations run
+   * @param states automaton states built by then
+   * @param masks state masks computed by then (trie walks, in-string masks and shared in-string masks)
+   * @param millis wall-clock time
+   * @param timedOut whether the time limit ended it early
+   */
+  public record Prewarm(int generations, int states, int masks, long millis, boolean timedOut) {}
+
+  /**
+   * Fills the automaton and mask caches of a schema's decoder before serving ({@link ConstrainedDecoder#prewarm}):
+   * seeded random generations of up to {@code budget} tokens, each token drawn from the allowed ones, until
+   * {@code generations} have run or {@code timeLimit} has passed. For the default schema, first requests under it then
+   * do not pay for computing masks (a state's first mask walks the vocabulary); for any schema, it also runs the mask
+   * code often enough for the JIT to compile it. Answers do not change.
+   *
+   * @param responseFormat a validated response_format object, or null for the default schema
+   * @return what was done; null when {@code responseFormat} is null and no default schema is set
+   * @throws ApiError when the response format's schema is not supported
+   */
+  public Prewarm prewarm(JsonNode responseFormat, int generations, int budget, java.time.Duration timeLimit) {
+    ConstrainedDecoder decoder = responseFormat == null ? defaultDecoder : decoder(responseFormat);
+    if (decoder == null) {
+      return null;
+    }
+    long start = System.nanoTime();
+    long deadline = start + timeLimit.toNanos();
+    int done = 0;
+    boolean timedOut = false;
+    for (; done < generations; done++) {
+      if (System.nanoTime() >= deadline) {
+        timedOut = true;
+        break;
+      }
+      decoder.prewarm(1, budget, done);
+    }
+    return new Prewarm(done, decoder.statesBuilt(),
+        decoder.trieWalks() + decoder.stringMasks() + decoder.sharedStringMasks(),
+        (System.nanoTime() - start) / 1_000_000, timedOut);
   }
 
   /**
@@ -71,11 +116,15 @@ public final class ResponseConstraints {
     if (responseFormat == null) {
       return defaultConstraint;
     }
+    return new SchemaTokenConstraint(decoder(responseFormat));
+  }
+
+  private ConstrainedDecoder decoder(JsonNode responseFormat) {
     boolean jsonObject = "json_object".equals(responseFormat.path("type").asText());
     try {
       CompiledSchema compiled = jsonObject ? SchemaCompiler.jsonObject()
           : SchemaCompiler.compile(responseFormat.path("json_schema").path("schema"));
-      return new SchemaTokenConstraint(ConstrainedDecoder.of(compiled, vocabulary));
+      return ConstrainedDecoder.of(compiled, vocabulary);
     } catch (UnsupportedSchemaException e) {
       throw ApiError.invalid(jsonObject ? "response_format" : "response_format.json_schema.schema", e.getMessage());
     }

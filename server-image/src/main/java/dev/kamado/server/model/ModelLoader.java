@@ -60,6 +60,7 @@ public final class ModelLoader {
           + e.getMessage(), e);
     }
     llama.preferDecodeMode(config.decodeMode());
+    llama.decodeThreads(config.decodeThreads());
     TextTokenizer tokenizer;
     try {
       tokenizer = TextTokenizer.load(folders.tokenizer());

@@ -67,6 +67,15 @@ public final class ConstrainedDecoder {
   private final Map<Integer, int[]> closeDist = new java.util.HashMap<>();
   private int trieWalks;
   private int stringMasks;
+  private int sharedStringMasks;
+  /** Per string sub-state: reach of its tokens (see {@link #reach}); used under the lock. */
+  private final Map<Integer, int[]> reaches = new java.util.HashMap<>();
+  /** Per string block and sub-state: the first in-string mask computed where it can be shared; under the lock. */
+  private final Map<Long, Template> templates = new java.util.HashMap<>();
+
+  /** An in-string mask and the character count of its position, which later positions shift from. */
+  private record Template(int count, StateMask mask) {
+  }
 
   private ConstrainedDecoder(CompiledSchema schema, TokenVocabulary vocab) {
     this.schema = schema;
@@ -143,6 +152,9 @@ public final class ConstrainedDecoder {
   }
 
   private void applyMask(StateMask m, boolean accepting, int limit, long[] maskOut) {
+    if (limit >= 0) {
+      limit += m.shift; // the costs are those of the template position (see StateMask.shift)
+    }
     if (limit < 0 || m.count == 0) {
       Arrays.fill(maskOut, 0, words, 0L);
     } else if (m.dense != null && limit >= m.maxDist) {
@@ -224,6 +236,11 @@ public final class ConstrainedDecoder {
   /** Number of masks computed inside strings from the vocabulary's string scan, without a trie walk. */
   public synchronized int stringMasks() {
     return stringMasks;
+  }
+
+  /** Number of in-string masks taken from another position's by shifting the costs (no pass over the vocabulary). */
+  public synchronized int sharedStringMasks() {
+    return sharedStringMasks;
   }
 
   /**
@@ -479,9 +496,21 @@ public final class ConstrainedDecoder {
      */
     final byte[] charsByToken;
     final int maxChars;
+    /**
+     * Added to the budget before comparing it with the costs: 0, or for a position inside a string that shares the
+     * mask of another position of the same string and sub-state ({@code count - template count}), whose costs are all
+     * larger by exactly that much.
+     */
+    final int shift;
 
     StateMask(int count, long[] dense, int bulkDist, int maxDist, int[] explicitTokens, int[] explicitDists,
         byte[] charsByToken, int maxChars) {
+      this(count, dense, bulkDist, maxDist, explicitTokens, explicitDists, charsByToken, maxChars, 0);
+    }
+
+    StateMask(int count, long[] dense, int bulkDist, int maxDist, int[] explicitTokens, int[] explicitDists,
+        byte[] charsByToken, int maxChars, int shift) {
+      this.shift = shift;
       this.count = count;
       this.dense = dense;
       this.bulkDist = bulkDist;
@@ -531,7 +560,7 @@ public final class ConstrainedDecoder {
       } else if (n > e) {
         max = Math.max(max, bulkDist);
       }
-      return new StateMask(n, d, bulkDist, max, Arrays.copyOf(et, e), Arrays.copyOf(ed, e), null, 0);
+      return new StateMask(n, d, bulkDist, max, Arrays.copyOf(et, e), Arrays.copyOf(ed, e), null, 0, shift);
     }
 
     /** Index of the first explicit token whose cost is at most {@code limit}. */
@@ -557,8 +586,16 @@ public final class ConstrainedDecoder {
         m = s.mask;
         if (m == null) {
           if (s.maskSource == s && s.stringBlock >= 0 && s.members.length == 1) {
-            m = walker.inString(this, s);
-            stringMasks++;
+            m = sharedStringMask(s);
+            if (m != null) {
+              sharedStringMasks++;
+            } else {
+              m = walker.inString(this, s);
+              stringMasks++;
+              if (shareable(s)) {
+                templates.putIfAbsent(templateKey(s), new Template(s.stringCount, m));
+              }
+            }
           } else if (s.maskSource == s) {
             m = walker.walk(this, s);
             trieWalks++;
@@ -570,6 +607,94 @@ public final class ConstrainedDecoder {
       }
     }
     return m;
+  }
+
+  // ------------------------------------------------------------------ shared in-string masks
+
+  /*
+   * Inside a string, before minLength, a position's mask depends only on the NFA distances of the positions its tokens
+   * reach (count + characters started, sub-state ended in) as long as no token can reach minLength (so none closes the
+   * string, none is cut by maxLength, and the distance index is not clamped). Those distances fall by exactly one per
+   * character there, so two such positions of one string and sub-state have the same tokens with costs that differ by
+   * the difference of their counts: the later position takes the earlier one's mask with a shift, after checking the
+   * distances it reads. Under the lock.
+   */
+
+  private long templateKey(DfaState s) {
+    return ((long) s.stringBlock << 32) | stringSub(s);
+  }
+
+  /**
+   * For a string sub-state: {the most characters a token that stays in the string starts (255 when one starts 255 or
+   * more), the most characters a token that closes the string starts (those of 255 never count: never allowed)}.
+   */
+  private int[] reach(int sub) {
+    int[] known = reaches.get(sub);
+    if (known != null) {
+      return known;
+    }
+    TokenVocabulary.StringScan scan = vocab.stringScan(sub);
+    byte[] end = scan.end();
+    byte[] used = scan.chars();
+    int stay = 0;
+    for (int t = 0; t < vocab.size(); t++) {
+      if (end[t] >= 0) {
+        stay = Math.max(stay, used[t] & 0xFF);
+      }
+    }
+    int close = 0;
+    for (int t : scan.closeTokens()) {
+      int c = used[t] & 0xFF;
+      if (c != 255) {
+        close = Math.max(close, c);
+      }
+    }
+    int[] reach = {stay, close};
+    reaches.put(sub, reach);
+    return reach;
+  }
+
+  /** Whether no token from this in-string position can reach minLength (its mask can be shared, see above). */
+  private boolean shareable(DfaState s) {
+    int block = s.stringBlock;
+    int[] reach = reach(stringSub(s));
+    int min = nfa.blockMinLength[block];
+    return reach[0] < 255 && s.stringCount + reach[0] < min && s.stringCount + reach[1] < min;
+  }
+
+  private int stringSub(DfaState s) {
+    int block = s.stringBlock;
+    return (s.members[0] - nfa.blockBase[block]) % nfa.blockSubStates[block];
+  }
+
+  /** This position's mask as a shift of an earlier-computed position's, or null when none can serve. */
+  private StateMask sharedStringMask(DfaState s) {
+    if (!shareable(s)) {
+      return null;
+    }
+    Template template = templates.get(templateKey(s));
+    if (template == null) {
+      return null;
+    }
+    int block = s.stringBlock;
+    int subs = nfa.blockSubStates[block];
+    int base = nfa.blockBase[block];
+    int delta = s.stringCount - template.count;
+    int stay = reach(stringSub(s))[0];
+    for (int c = 0; c <= stay; c++) {
+      for (int e = 0; e < subs; e++) {
+        int a = nfaDist[base + (template.count + c) * subs + e];
+        int b = nfaDist[base + (s.stringCount + c) * subs + e];
+        boolean aOut = a >= ByteNfa.UNREACHABLE;
+        boolean bOut = b >= ByteNfa.UNREACHABLE;
+        if (aOut != bOut || (!aOut && b != a - delta)) {
+          return null;
+        }
+      }
+    }
+    StateMask m = template.mask;
+    return new StateMask(m.count, m.dense, m.bulkDist, m.maxDist, m.explicitTokens, m.explicitDists, null, 0,
+        m.shift + delta);
   }
 
   /** Walks the vocabulary trie from a state; reusable scratch, used under the decoder lock. */
@@ -719,14 +844,64 @@ public final class ConstrainedDecoder {
       if (n == 0) {
         return new StateMask(0, null, 0, -1, new int[0], new int[0], null, 0);
       }
-      // most common cost, found with a small list of distinct costs
+      boolean isDense = n >= (v.size() >>> 6) + 16;
+      int maxDist = -1;
+      int minDist = Integer.MAX_VALUE;
+      for (int i = 0; i < n; i++) {
+        maxDist = Math.max(maxDist, dists[i]);
+        minDist = Math.min(minDist, dists[i]);
+      }
+      int bulk = isDense ? mostCommonCost(n, minDist, maxDist) : Integer.MIN_VALUE;
+      long[] dense = null;
+      if (isDense) {
+        dense = new long[v.maskWords()];
+        for (int i = 0; i < n; i++) {
+          dense[toks[i] >>> 6] |= 1L << toks[i];
+        }
+      }
+      int e = 0;
+      int lo = Integer.MAX_VALUE;
+      for (int i = 0; i < n; i++) {
+        if (dists[i] != bulk) {
+          e++;
+          lo = Math.min(lo, dists[i]);
+        }
+      }
+      int[] et = new int[e];
+      int[] ed = new int[e];
+      if (e > 0) {
+        sortExplicit(n, bulk, lo, maxDist, et, ed);
+      }
+      return new StateMask(n, dense, isDense ? bulk : Integer.MAX_VALUE, maxDist, et, ed, chars, maxChars);
+    }
+
+    /**
+     * The most common cost of {@code dists[0..n)}, the one seen first among equally common ones: counted in an array
+     * over the costs' range when it is not far above {@code n}, else in a list of the distinct costs.
+     */
+    private int mostCommonCost(int n, int lo, int hi) {
+      if ((long) hi - lo <= 4L * n + 1024) {
+        int[] counts = new int[hi - lo + 1];
+        int[] first = new int[hi - lo + 1];
+        for (int i = 0; i < n; i++) {
+          int c = dists[i] - lo;
+          if (counts[c]++ == 0) {
+            first[c] = i;
+          }
+        }
+        int best = dists[0] - lo;
+        for (int c = 0; c < counts.length; c++) {
+          if (counts[c] > counts[best] || (counts[c] == counts[best] && counts[c] > 0 && first[c] < first[best])) {
+            best = c;
+          }
+        }
+        return best + lo;
+      }
       int[] distinct = new int[8];
       int[] counts = new int[8];
       int k = 0;
-      int maxDist = -1;
       for (int i = 0; i < n; i++) {
         int dd = dists[i];
-        maxDist = Math.max(maxDist, dd);
         int j = 0;
         while (j < k && distinct[j] != dd) {
           j++;
@@ -740,40 +915,63 @@ public final class ConstrainedDecoder {
         }
         counts[j]++;
       }
-      boolean isDense = n >= (v.size() >>> 6) + 16;
-      int bulk = Integer.MIN_VALUE;
-      if (isDense) {
-        int best = 0;
-        for (int j = 1; j < k; j++) {
-          if (counts[j] > counts[best]) {
-            best = j;
+      int best = 0;
+      for (int j = 1; j < k; j++) {
+        if (counts[j] > counts[best]) {
+          best = j;
+        }
+      }
+      return distinct[best];
+    }
+
+    /**
+     * The {@code et.length} tokens of {@code toks[0..n)} whose cost is not {@code bulk}, into {@code et} and their
+     * costs into {@code ed}, by cost descending, then token ascending. Costs are small integers (at most {@code hi}),
+     * so a counting sort by cost, then a sort of each cost's tokens, when their range is not far above the count
+     * (inside a string before minLength nearly every token has its own cost: thousands of explicit tokens); else one
+     * comparison sort.
+     */
+    private void sortExplicit(int n, int bulk, int lo, int hi, int[] et, int[] ed) {
+      int e = et.length;
+      if ((long) hi - lo > 4L * e + 1024) {
+        long[] packed = new long[e];
+        int k = 0;
+        for (int i = 0; i < n; i++) {
+          if (dists[i] != bulk) {
+            packed[k++] = ((long) (Integer.MAX_VALUE - dists[i]) << 32) | toks[i];
           }
         }
-        bulk = distinct[best];
-      }
-      long[] dense = null;
-      if (isDense) {
-        dense = new long[v.maskWords()];
-        for (int i = 0; i < n; i++) {
-          dense[toks[i] >>> 6] |= 1L << toks[i];
+        Arrays.sort(packed, 0, e);
+        for (int i = 0; i < e; i++) {
+          et[i] = (int) packed[i];
+          ed[i] = Integer.MAX_VALUE - (int) (packed[i] >>> 32);
         }
+        return;
       }
-      int e = 0;
-      long[] packed = new long[n];
+      int range = hi - lo + 1;
+      int[] next = new int[range + 1]; // bucket b (cost hi - b) starts at next[b]
       for (int i = 0; i < n; i++) {
         if (dists[i] != bulk) {
-          // descending cost, then ascending token
-          packed[e++] = ((long) (Integer.MAX_VALUE - dists[i]) << 32) | toks[i];
+          next[hi - dists[i] + 1]++;
         }
       }
-      Arrays.sort(packed, 0, e);
-      int[] et = new int[e];
-      int[] ed = new int[e];
-      for (int i = 0; i < e; i++) {
-        et[i] = (int) packed[i];
-        ed[i] = Integer.MAX_VALUE - (int) (packed[i] >>> 32);
+      for (int b = 1; b <= range; b++) {
+        next[b] += next[b - 1];
       }
-      return new StateMask(n, dense, isDense ? bulk : Integer.MAX_VALUE, maxDist, et, ed, chars, maxChars);
+      for (int i = 0; i < n; i++) {
+        if (dists[i] != bulk) {
+          int at = next[hi - dists[i]]++;
+          et[at] = toks[i];
+          ed[at] = dists[i];
+        }
+      }
+      int from = 0;
+      for (int b = 0; b < range; b++) { // next[b] is now the end of bucket b
+        if (next[b] - from > 1) {
+          Arrays.sort(et, from, next[b]);
+        }
+        from = next[b];
+      }
     }
   }
 }

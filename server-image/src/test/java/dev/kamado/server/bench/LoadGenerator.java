@@ -14,9 +14,11 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.IntFunction;
 
 /**
@@ -92,24 +94,45 @@ public final class LoadGenerator {
    * @param body request body for request number i (must ask for stream with include_usage)
    */
   public Result run(int concurrency, int requests, IntFunction<String> body) throws Exception {
+    return run(concurrency, requests, 0, body);
+  }
+
+  /**
+   * Runs at least {@code minRequests} requests with {@code concurrency} clients, and keeps the clients sending new
+   * requests (numbered on) until {@code minSeconds} have passed, so that short requests still give a phase long
+   * enough for steady figures. Each client sends its requests one after another; request numbers are handed out in
+   * order, and the result's samples are in request order.
+   *
+   * @param body request body for request number i (must ask for stream with include_usage)
+   */
+  public Result run(int concurrency, int minRequests, double minSeconds, IntFunction<String> body) throws Exception {
     ExecutorService pool = Executors.newFixedThreadPool(concurrency);
     try {
       List<Future<?>> clients = new ArrayList<>();
-      Sample[] all = new Sample[requests];
+      ConcurrentHashMap<Integer, Sample> all = new ConcurrentHashMap<>();
+      AtomicInteger next = new AtomicInteger();
       long start = System.nanoTime();
+      long minEnd = start + (long) (minSeconds * 1e9);
       for (int c = 0; c < concurrency; c++) {
-        int client = c;
         clients.add(pool.submit(() -> {
-          for (int i = client; i < requests; i += concurrency) {
-            all[i] = one(body.apply(i));
+          while (true) {
+            int i = next.getAndIncrement();
+            if (i >= minRequests && System.nanoTime() >= minEnd) {
+              return null;
+            }
+            all.put(i, one(body.apply(i)));
           }
-          return null;
         }));
       }
       for (Future<?> f : clients) {
         f.get();
       }
-      return new Result(concurrency, List.of(all), (System.nanoTime() - start) / 1e9);
+      double wall = (System.nanoTime() - start) / 1e9;
+      List<Sample> samples = new ArrayList<>();
+      for (int i = 0; all.containsKey(i); i++) {
+        samples.add(all.get(i));
+      }
+      return new Result(concurrency, List.copyOf(samples), wall);
     } finally {
       pool.shutdownNow();
     }

@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.kamado.model.tokenizer.TextTokenizer;
 import dev.kamado.server.it.TinyModel;
 import java.io.IOException;
+import java.lang.management.ManagementFactory;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -45,6 +46,8 @@ class ServerThroughputBench {
       "Hello, world! How are you today?");
   static final int SINGLE_TOKENS = 128;
   static final int LOAD_TOKENS = 64;
+  /** Shortest duration of a measured phase (more requests are sent until it has passed). */
+  static final double PHASE_SECONDS = Double.parseDouble(System.getProperty("kamado.bench.phase.seconds", "3"));
 
   final StringBuilder report = new StringBuilder();
 
@@ -92,19 +95,23 @@ class ServerThroughputBench {
     try {
       int port = awaitPort(server, work);
       awaitReady(port);
-      Files.readAllLines(work.resolve("server.log")).stream().filter(l -> l.contains("warm-up: ")).findFirst()
-          .ifPresent(l -> print("server %s", l.substring(l.indexOf("warm-up: "))));
+      Files.readAllLines(work.resolve("server.log")).stream()
+          .filter(l -> l.contains("warm-up: ") || l.contains("ready: serving"))
+          .forEach(l -> print("server %s", l.substring(l.contains("warm-up: ") ? l.indexOf("warm-up: ")
+              : l.indexOf("ready: serving"))));
       print("load average at start: %s", loadAverage());
       LoadGenerator completions = new LoadGenerator(URI.create("http://127.0.0.1:" + port + "/v1/completions"));
       LoadGenerator chat = new LoadGenerator(URI.create("http://127.0.0.1:" + port + "/v1/chat/completions"));
-      completions.run(2, 2, i -> completionBody(i, 8));
+      // The server's warm-up compiled the engine; this compiles the HTTP path (requests, SSE chunks, the client's).
+      completions.run(4, 8, PHASE_SECONDS, i -> completionBody(i, 16));
 
       long cpu = serverCpuNanos(server);
-      LoadGenerator.Result single = completions.run(1, 3, i -> completionBody(i, SINGLE_TOKENS));
+      LoadGenerator.Result single = completions.run(1, 3, PHASE_SECONDS, i -> completionBody(i, SINGLE_TOKENS));
       double singleDecode = single.decodeTokensPerSecond();
-      print("single stream: decode %.1f tokens/s (%d tokens per request), end to end %.1f tokens/s, TTFT %.1f ms;"
-          + " server CPU %.2f ms per token", singleDecode, SINGLE_TOKENS, single.tokensPerSecond(),
-          single.ttft(0.5) * 1000, cpuMillisPerToken(server, cpu, single));
+      print("single stream: decode %.1f tokens/s (%d requests x %d tokens, %.1f s), end to end %.1f tokens/s, TTFT"
+          + " %.1f ms; server CPU %.2f ms per token", singleDecode, single.samples().size(), SINGLE_TOKENS,
+          single.wallSeconds(), single.tokensPerSecond(), single.ttft(0.5) * 1000,
+          cpuMillisPerToken(server, cpu, single));
       print("single stream vs memory-bandwidth bound: %.0f%% (%.1f of %.1f tokens/s)", 100 * singleDecode / bound,
           singleDecode, bound);
 
@@ -112,44 +119,74 @@ class ServerThroughputBench {
       int[] levels = {1, 4, 16, 64};
       for (int l = 0; l < levels.length; l++) {
         int c = levels[l];
-        int requests = Math.max(c * 2, 4);
         cpu = serverCpuNanos(server);
-        LoadGenerator.Result r = completions.run(c, requests, i -> completionBody(i, LOAD_TOKENS));
+        long client = clientCpuNanos();
+        LoadGenerator.Result r = completions.run(c, Math.max(c * 2, 4), PHASE_SECONDS,
+            i -> completionBody(i, LOAD_TOKENS));
+        double clientCpu = clientCpuMillisPerToken(client, r);
         aggregate[l] = r.tokensPerSecond();
         print("concurrency %2d: %6.1f tokens/s aggregate (%d requests x %d tokens, %.1f s); TTFT p50 %.0f ms, p99 %.0f"
-            + " ms; per-request decode %.1f tokens/s; server CPU %.2f ms per token", c, r.tokensPerSecond(), requests,
-            LOAD_TOKENS, r.wallSeconds(), r.ttft(0.5) * 1000, r.ttft(0.99) * 1000, r.decodeTokensPerSecond(),
-            cpuMillisPerToken(server, cpu, r));
+            + " ms; per-request decode %.1f tokens/s; CPU per token: server %.2f ms, load generator %.2f ms", c,
+            r.tokensPerSecond(), r.samples().size(), LOAD_TOKENS, r.wallSeconds(), r.ttft(0.5) * 1000,
+            r.ttft(0.99) * 1000, r.decodeTokensPerSecond(), cpuMillisPerToken(server, cpu, r), clientCpu);
       }
       print("aggregate at concurrency 16 / own single stream (concurrency 1): %.2fx (goal >= 3x)",
           aggregate[2] / aggregate[0]);
 
-      // Schema cost: the same chat requests with and without a JSON Schema, at concurrency 1 and 16. The first figure
-      // compares free answers of 2 x LOAD_TOKENS tokens with constrained ones, which end when their JSON is complete
-      // (often far sooner), so per-request costs weigh on fewer tokens on the constrained side. The second compares
-      // equal token counts: each free request is cut (max_tokens) to the length of the same constrained request, so
-      // both sides have the same requests, tokens, prompts and KV lengths, and only the constraint differs.
+      // Schema cost. First visits: schemas the server has not seen, 8 requests each at concurrency 1, against the same
+      // requests free at equal token counts; every automaton state's first mask is computed then. Two new schemas one
+      // after the other: the first also runs constrained requests' code for the first time in this server since its
+      // warm-up, the second shows the cost of a new schema's masks alone.
+      for (int k = 1; k <= 2; k++) {
+        JsonNode coldSchema = triageSchema(400 + k);
+        long seed = 10_000L * k;
+        LoadGenerator.Result cold = chat.run(1, 8, i -> chatBody(i, seed + i, coldSchema, 2 * LOAD_TOKENS));
+        LoadGenerator.Result coldFree = chat.run(1, 8,
+            i -> chatBody(i, seed + i, null, cold.samples().get(i).completionTokens()));
+        // the same constrained requests again: same tokens (seeded), every state and mask now cached
+        LoadGenerator.Result again = chat.run(1, 8, i -> chatBody(i, seed + i, coldSchema, 2 * LOAD_TOKENS));
+        print("schema first visits, new schema %d (8 requests at concurrency 1, %.0f tokens each): inter-token decode"
+            + " %.1f tokens/s free vs %.1f constrained -> cost %.1f%%; the same constrained requests again (states"
+            + " cached): %.1f tokens/s -> cost %.1f%%", k, cold.meanCompletionTokens(),
+            coldFree.interTokenTokensPerSecond(), cold.interTokenTokensPerSecond(),
+            100 * (1 - cold.interTokenTokensPerSecond() / coldFree.interTokenTokensPerSecond()),
+            again.interTokenTokensPerSecond(),
+            100 * (1 - again.interTokenTokensPerSecond() / coldFree.interTokenTokensPerSecond()));
+      }
+
+      // Steady state: the bench's schema, warmed up by a phase of its own (new answers, new seeds), then measured at
+      // concurrency 1 and 16 with new seeds again. The first figure compares free answers of 2 x LOAD_TOKENS tokens
+      // with constrained ones, which end when their JSON is complete (often far sooner), so per-request costs weigh on
+      // fewer tokens on the constrained side. The second compares equal token counts: each free request is cut
+      // (max_tokens) to the length of the same constrained request, so both sides have the same requests, tokens,
+      // prompts and KV lengths, and only the constraint differs.
+      JsonNode schemaNode = triageSchema(400);
+      chat.run(16, 32, PHASE_SECONDS, i -> chatBody(i, 20_000 + i, schemaNode, 2 * LOAD_TOKENS));
+      int phase = 0;
       for (int c : new int[] {1, 16}) {
-        int requests = Math.max(c * 2, 4);
+        long seed = 100_000L * ++phase;
         long before = serverCpuNanos(server);
-        LoadGenerator.Result free = chat.run(c, requests, i -> chatBody(i, false, 2 * LOAD_TOKENS));
+        LoadGenerator.Result free = chat.run(c, Math.max(c * 2, 4), PHASE_SECONDS,
+            i -> chatBody(i, seed + i, null, 2 * LOAD_TOKENS));
         double freeCpu = cpuMillisPerToken(server, before, free);
         before = serverCpuNanos(server);
-        LoadGenerator.Result schema = chat.run(c, requests, i -> chatBody(i, true, 2 * LOAD_TOKENS));
+        LoadGenerator.Result schema = chat.run(c, Math.max(c * 2, 4), PHASE_SECONDS,
+            i -> chatBody(i, seed + i, schemaNode, 2 * LOAD_TOKENS));
         double schemaCpu = cpuMillisPerToken(server, before, schema);
         print("schema cost at concurrency %2d: %.1f tokens/s free vs %.1f constrained (per-request decode %.1f vs"
-            + " %.1f) -> cost %.1f%%; server CPU per token %.3f vs %.3f ms -> %.1f%% (answers of %.0f vs %.0f"
-            + " tokens)", c, free.tokensPerSecond(), schema.tokensPerSecond(), free.decodeTokensPerSecond(),
-            schema.decodeTokensPerSecond(), 100 * (1 - schema.decodeTokensPerSecond() / free.decodeTokensPerSecond()),
-            freeCpu, schemaCpu, 100 * (schemaCpu / freeCpu - 1), free.meanCompletionTokens(),
-            schema.meanCompletionTokens());
+            + " %.1f) -> cost %.1f%%; server CPU per token %.3f vs %.3f ms -> %.1f%% (%d vs %d requests, answers of"
+            + " %.0f vs %.0f tokens)", c, free.tokensPerSecond(), schema.tokensPerSecond(),
+            free.decodeTokensPerSecond(), schema.decodeTokensPerSecond(),
+            100 * (1 - schema.decodeTokensPerSecond() / free.decodeTokensPerSecond()), freeCpu, schemaCpu,
+            100 * (schemaCpu / freeCpu - 1), free.samples().size(), schema.samples().size(),
+            free.meanCompletionTokens(), schema.meanCompletionTokens());
         before = serverCpuNanos(server);
-        LoadGenerator.Result equal = chat.run(c, requests,
-            i -> chatBody(i, false, schema.samples().get(i).completionTokens()));
+        LoadGenerator.Result equal = chat.run(c, schema.samples().size(),
+            i -> chatBody(i, seed + i, null, schema.samples().get(i).completionTokens()));
         double equalCpu = cpuMillisPerToken(server, before, equal);
-        print("schema cost at concurrency %2d, equal token counts (%.0f per request): inter-token decode %.1f tokens/s"
-            + " free vs %.1f constrained -> cost %.1f%% (goal <= 15%%); aggregate %.1f vs %.1f tokens/s -> %.1f%%;"
-            + " server CPU per token %.3f vs %.3f ms -> %.1f%%", c, schema.meanCompletionTokens(),
+        print("schema cost at concurrency %2d, steady state, equal token counts (%.0f per request): inter-token decode"
+            + " %.1f tokens/s free vs %.1f constrained -> cost %.1f%% (goal <= 15%%); aggregate %.1f vs %.1f tokens/s"
+            + " -> %.1f%%; server CPU per token %.3f vs %.3f ms -> %.1f%%", c, schema.meanCompletionTokens(),
             equal.interTokenTokensPerSecond(), schema.interTokenTokensPerSecond(),
             100 * (1 - schema.interTokenTokensPerSecond() / equal.interTokenTokensPerSecond()),
             equal.tokensPerSecond(), schema.tokensPerSecond(),
@@ -223,29 +260,37 @@ class ServerThroughputBench {
     return body.toString();
   }
 
-  static String chatBody(int i, boolean schema, int maxTokens) {
+  /**
+   * A chat request: prompt {@code i}, sampled with {@code seed}, constrained by {@code schema} (null = free text).
+   */
+  static String chatBody(int i, long seed, JsonNode schema, int maxTokens) {
     ObjectNode body = JSON.createObjectNode();
     body.putArray("messages").addObject().put("role", "user").put("content", PROMPTS.get(i % PROMPTS.size()));
     body.put("max_tokens", maxTokens);
     body.put("temperature", 0.8);
-    body.put("seed", i);
+    body.put("seed", seed);
     body.put("ignore_eos", true);
     body.put("stream", true);
     body.putObject("stream_options").put("include_usage", true);
-    if (schema) {
-      ObjectNode s = JSON.createObjectNode();
-      s.put("type", "object");
-      ObjectNode props = s.putObject("properties");
-      props.putObject("category").putArray("enum").add("billing").add("it").add("hr").add("facilities");
-      props.putObject("urgency").put("type", "integer").put("minimum", 1).put("maximum", 5);
-      props.putObject("summary").put("type", "string").put("minLength", 40).put("maxLength", 400);
-      s.putArray("required").add("category").add("urgency").add("summary");
-      s.put("additionalProperties", false);
+    if (schema != null) {
       ObjectNode format = body.putObject("response_format");
       format.put("type", "json_schema");
-      format.putObject("json_schema").put("name", "triage").set("schema", s);
+      format.putObject("json_schema").put("name", "triage").set("schema", schema);
     }
     return body.toString();
+  }
+
+  /** The bench's triage schema; {@code summaryMaxLength} tells schemas apart (each is compiled and cached alone). */
+  static JsonNode triageSchema(int summaryMaxLength) {
+    ObjectNode s = JSON.createObjectNode();
+    s.put("type", "object");
+    ObjectNode props = s.putObject("properties");
+    props.putObject("category").putArray("enum").add("billing").add("it").add("hr").add("facilities");
+    props.putObject("urgency").put("type", "integer").put("minimum", 1).put("maximum", 5);
+    props.putObject("summary").put("type", "string").put("minLength", 40).put("maxLength", summaryMaxLength);
+    s.putArray("required").add("category").add("urgency").add("summary");
+    s.put("additionalProperties", false);
+    return s;
   }
 
   /** The 1, 5 and 15 minute load averages from /proc/loadavg, or "n/a". */
@@ -273,6 +318,19 @@ class ServerThroughputBench {
     return before < 0 || now < 0 || tokens == 0 ? Double.NaN : (now - before) / 1e6 / tokens;
   }
 
+  /** CPU time of this process (the load generator) so far, in nanoseconds; -1 when unknown. */
+  static long clientCpuNanos() {
+    return ManagementFactory.getOperatingSystemMXBean() instanceof com.sun.management.OperatingSystemMXBean os
+        ? os.getProcessCpuTime() : -1L;
+  }
+
+  /** This process's (the load generator's) CPU milliseconds per generated token since {@code before}. */
+  static double clientCpuMillisPerToken(long before, LoadGenerator.Result result) {
+    long now = clientCpuNanos();
+    int tokens = result.samples().stream().mapToInt(LoadGenerator.Sample::completionTokens).sum();
+    return before < 0 || now < 0 || tokens == 0 ? Double.NaN : (now - before) / 1e6 / tokens;
+  }
+
   static long weightBytes(Path model) throws IOException {
     try (Stream<Path> files = Files.list(model)) {
       return files.filter(p -> p.getFileName().toString().endsWith(".safetensors")).mapToLong(p -> p.toFile().length())
@@ -292,7 +350,8 @@ class ServerThroughputBench {
     }
     command.addAll(List.of("-jar", Path.of("target", "kamado-server.jar").toAbsolutePath().toString(), "--model",
         model.toString(), "--port", "0", "--host", "127.0.0.1", "--max-running", "64", "--max-waiting", "1024",
-        "--max-model-len", "1024", "--decode-mode", System.getProperty("kamado.bench.decode.mode", "java")));
+        "--max-model-len", "1024", "--decode-mode", System.getProperty("kamado.bench.decode.mode", "java"),
+        "--decode-threads", System.getProperty("kamado.bench.decode.threads", "auto")));
     return new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(work.resolve("server.log").toFile())
         .start();
   }

@@ -36,6 +36,26 @@ class ServerConfigTest {
   }
 
   @Test
+  void decodeThreadsDefaultToAutoAndAreChecked() throws Exception {
+    Map<Setting, String> flags = new EnumMap<>(Setting.class);
+    flags.put(Setting.MODEL, "/m");
+    assertThat(ServerConfig.resolve(flags, Map.of(), null).decodeThreads())
+        .isEqualTo(Math.min(2, Runtime.getRuntime().availableProcessors()));
+    assertThat(ServerConfig.resolve(flags, Map.of("KAMADO_SERVER_DECODE_THREADS", "3"), null).decodeThreads())
+        .isEqualTo(3);
+    Path file = dir.resolve("threads.yaml");
+    Files.writeString(file, "decode-threads: 1\n");
+    assertThat(ServerConfig.resolve(flags, Map.of(), file).decodeThreads()).isEqualTo(1);
+    flags.put(Setting.DECODE_THREADS, "AUTO");
+    assertThat(ServerConfig.resolve(flags, Map.of(), file).decodeThreads()).isEqualTo(ServerConfig.autoDecodeThreads());
+    for (String bad : new String[] {"0", "65", "two"}) {
+      flags.put(Setting.DECODE_THREADS, bad);
+      assertThatThrownBy(() -> ServerConfig.resolve(flags, Map.of(), null)).hasMessageContaining("flag --decode-threads")
+          .hasMessageContaining("auto or a whole number from 1 to 64").hasMessageContaining("'" + bad + "'");
+    }
+  }
+
+  @Test
   void decodeModeDefaultsToJavaAndAcceptsEveryModeFromFlagEnvironmentOrFile() throws Exception {
     Map<Setting, String> flags = new EnumMap<>(Setting.class);
     flags.put(Setting.MODEL, "/m");

@@ -98,6 +98,21 @@ class ServerSchemaIT {
   }
 
   @Test
+  void theWarmupPrewarmsTheDefaultSchemaBeforeReady() throws Exception {
+    String log = server.logText();
+    java.util.regex.Matcher m = java.util.regex.Pattern.compile(
+        "default schema prewarmed by (\\d+) random generations of up to \\d+ tokens in \\d+ ms: (\\d+) automaton "
+        + "states, (\\d+) masks").matcher(log);
+    assertThat(m.find()).as(log).isTrue();
+    assertThat(Integer.parseInt(m.group(1))).isPositive();
+    assertThat(Integer.parseInt(m.group(2))).isGreaterThan(20);
+    assertThat(Integer.parseInt(m.group(3))).isGreaterThan(20);
+    assertThat(log.indexOf("default schema prewarmed")).isLessThan(log.indexOf("ready: serving"));
+    // and the schema code ran under a sample schema first, for the JIT
+    assertThat(log).containsPattern("schema code run by [1-9]\\d* random generations under a sample schema");
+  }
+
+  @Test
   void randomSchemasAlwaysGiveValidJson() throws Exception {
     Random random = new Random(2026);
     for (int i = 0; i < 40; i++) {

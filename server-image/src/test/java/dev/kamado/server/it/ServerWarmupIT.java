@@ -21,7 +21,7 @@ import org.junit.jupiter.api.Test;
 /**
  * The warm-up before ready: /readyz turns 200 only after the warm-up's generations are done (and they are not counted
  * in the metrics), and answers are the same with {@code --warmup-steps 0} and with a warm-up: greedy, seeded,
- * schema-constrained, alone and 6 at once.
+ * schema-constrained, alone and 6 at once; and with decode steps on 1 thread and split over 3.
  */
 class ServerWarmupIT {
 
@@ -95,20 +95,41 @@ class ServerWarmupIT {
   }
 
   /** Polls /readyz from start; when it first answers 200, the log must already report the finished warm-up. */
-  static ServerProcess startAndCheckReadiness(int steps) throws Exception {
+  static ServerProcess startAndCheckReadiness(int steps, int decodeThreads) throws Exception {
     ServerProcess server = ServerProcess.start(work, "--model", model.toString(), "--port", "0", "--host",
-        "127.0.0.1", "--max-running", "8", "--warmup-steps", Integer.toString(steps));
+        "127.0.0.1", "--max-running", "8", "--warmup-steps", Integer.toString(steps), "--decode-threads",
+        Integer.toString(decodeThreads));
+    try {
+      return checkReadiness(server, steps, decodeThreads);
+    } catch (Exception | AssertionError e) {
+      server.close(); // a failed check leaves no server running
+      throw e;
+    }
+  }
+
+  private static ServerProcess checkReadiness(ServerProcess server, int steps, int decodeThreads) throws Exception {
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(180);
-    while (server.get("/readyz").statusCode() != 200) {
-      assertThat(server.logText()).doesNotContain("ready: serving");
+    while (true) {
+      // the ready line is logged after /readyz turns 200: a log read before a 503 cannot hold it
+      String before = server.logText();
+      if (server.get("/readyz").statusCode() == 200) {
+        break;
+      }
+      assertThat(before).doesNotContain("ready: serving");
       assertThat(System.nanoTime()).as("ready within 180 s").isLessThan(deadline);
       assertThat(server.process.isAlive()).as(server.logText()).isTrue();
+      Thread.sleep(20);
+    }
+    // the ready line is logged just after /readyz turns 200
+    long logDeadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+    while (!server.logText().contains("ready: serving") && System.nanoTime() < logDeadline) {
       Thread.sleep(20);
     }
     String log = server.logText();
     Matcher warmup = WARMUP_LINE.matcher(log);
     assertThat(warmup.find()).as(log).isTrue();
     assertThat(log.indexOf("warm-up: ")).isLessThan(log.indexOf("ready: serving"));
+    assertThat(log).contains("(decode: JAVA, " + decodeThreads + " decode thread(s))");
     int tokens = Integer.parseInt(warmup.group(1));
     if (steps == 0) {
       assertThat(tokens).isZero();
@@ -127,11 +148,12 @@ class ServerWarmupIT {
   @Test
   void readyOnlyAfterWarmupAndAnswersIndependentOfIt() throws Exception {
     List<String> cold;
-    try (ServerProcess server = startAndCheckReadiness(0)) {
+    try (ServerProcess server = startAndCheckReadiness(0, 1)) {
       cold = answers(server);
       assertThat(server.terminate(Duration.ofSeconds(60))).isZero();
     }
-    try (ServerProcess server = startAndCheckReadiness(STEPS)) {
+    // with the warm-up, and each step of several sequences split over 3 threads: the same answers
+    try (ServerProcess server = startAndCheckReadiness(STEPS, 3)) {
       List<String> warm = answers(server);
       assertThat(warm).isEqualTo(cold);
       assertThat(server.terminate(Duration.ofSeconds(60))).isZero();

@@ -128,6 +128,65 @@ class ConstrainedDecoderTest {
     assertThat(two.isComplete(t)).isTrue();
   }
 
+  /**
+   * Masks against their definition, token by token: a token is allowed with {@code r} tokens left exactly when it can
+   * follow and leaves a completion of at most {@code r - 1} tokens (EOS when complete). Walks a schema whose string
+   * has a minLength (inside it, before minLength, nearly every token has its own completion cost) with every budget
+   * from tight to loose, so masks keep or drop tokens by cost at each position (and positions before minLength
+   * share masks with shifted costs).
+   */
+  @Test
+  void masksAllowExactlyTheTokensThatLeaveACompletionWithinTheBudget() {
+    TokenVocabulary vocab = TestVocabularies.vocabulary(1200, 5);
+    ConstrainedDecoder d = decoder("{\"type\":\"object\",\"properties\":{\"urgency\":{\"type\":\"integer\","
+        + "\"minimum\":1,\"maximum\":5},\"summary\":{\"type\":\"string\",\"minLength\":30,\"maxLength\":50}},"
+        + "\"required\":[\"urgency\",\"summary\"],\"additionalProperties\":false}", vocab);
+    Random random = new Random(11);
+    int checked = 0;
+    for (int run = 0; run < 4; run++) {
+      ConstrainedDecoder.State s = d.start();
+      for (int step = 0; step < 80; step++) {
+        int need = Math.max(1, d.minTokensToComplete(s));
+        for (int remaining : new int[] {need, need + 1, need + 3, need + 10, need + 40}) {
+          List<Integer> expected = new ArrayList<>();
+          for (int t = 0; t < vocab.size(); t++) {
+            if (vocab.bytes(t) == null) {
+              if (d.isComplete(s) && t == vocab.size() - 1) {
+                expected.add(t);
+              }
+              continue;
+            }
+            try {
+              if (d.minTokensToComplete(d.advance(s, t)) <= remaining - 1) {
+                expected.add(t);
+              }
+            } catch (IllegalArgumentException cannotFollow) {
+              // not allowed
+            }
+          }
+          assertThat(allowed(d, s, remaining)).as("at %s with %d left", s, remaining).isEqualTo(expected);
+          checked++;
+        }
+        int[] ids = ids(maskOf(d, s, need + 40));
+        int token = ids[random.nextInt(ids.length)];
+        if (vocab.bytes(token) == null) {
+          break;
+        }
+        s = d.advance(s, token);
+      }
+    }
+    assertThat(checked).isGreaterThan(200);
+    // positions before minLength that no token takes to it share the mask of an earlier one, shifted
+    assertThat(d.sharedStringMasks()).isPositive();
+    assertThat(d.stringMasks()).isPositive();
+  }
+
+  private static long[] maskOf(ConstrainedDecoder d, ConstrainedDecoder.State s, int remaining) {
+    long[] mask = new long[d.vocabulary().maskWords()];
+    d.allowedTokens(s, remaining, mask);
+    return mask;
+  }
+
   @Test
   void cachedMasksEqualMasksComputedFromScratch() {
     TokenVocabulary vocab = TestVocabularies.vocabulary(3000, 3);
