@@ -10,8 +10,13 @@ import java.util.SplittableRandom;
  */
 final class Sampler {
 
+  /** Weights below this (the largest is 1) are left out of top-p's first, cheaper sort. */
+  private static final float PREFILTER = 1f / 256;
+
   private final float[] weights;
   private long[] order;
+  /** The running sum {@link #nucleus} reached. */
+  private double kept;
 
   Sampler(int vocabSize) {
     this.weights = new float[vocabSize];
@@ -66,27 +71,24 @@ final class Sampler {
     return last;
   }
 
+  /**
+   * Top-p sampling: the smallest set of the largest weights (ties by lower id) whose sum reaches {@code topP} of the
+   * total, then a draw within it. The weights at or above {@link #PREFILTER} come first in that order, so the first
+   * attempt sorts only them; when their running sum reaches the target, the nucleus, its sums and the draw are exactly
+   * those of sorting the whole vocabulary. Only when it does not (a flat distribution) is everything sorted.
+   */
   private int sampleTopP(int vocab, double total, double topP, SplittableRandom random) {
     if (order == null) {
       order = new long[weights.length];
     }
-    int n = 0;
-    for (int i = 0; i < vocab; i++) {
-      float w = weights[i];
-      if (w > 0) {
-        // Positive floats order like their bit patterns; the complement sorts the largest first, ties by lower id.
-        order[n++] = ((long) (~Float.floatToIntBits(w) & 0x7FFFFFFF) << 32) | i;
-      }
-    }
-    Arrays.sort(order, 0, n);
     double target = topP * total;
-    double kept = 0;
-    int count = 0;
-    while (count < n) {
-      kept += weights[(int) order[count]];
-      count++;
-      if (kept >= target) {
-        break;
+    int n = sortFrom(vocab, PREFILTER);
+    int count = nucleus(n, target);
+    if (count < 0) {
+      n = sortFrom(vocab, Float.MIN_VALUE); // every positive weight
+      count = nucleus(n, target);
+      if (count < 0) {
+        count = n; // float rounding left the sum just short of the target: all of them
       }
     }
     double u = random.nextDouble() * kept;
@@ -99,6 +101,35 @@ final class Sampler {
       }
     }
     return (int) order[count - 1];
+  }
+
+  /** Puts the ids of the weights of at least {@code min} into {@link #order}, largest first; returns their count. */
+  private int sortFrom(int vocab, float min) {
+    int n = 0;
+    for (int i = 0; i < vocab; i++) {
+      float w = weights[i];
+      if (w >= min) {
+        // Positive floats order like their bit patterns; the complement sorts the largest first, ties by lower id.
+        order[n++] = ((long) (~Float.floatToIntBits(w) & 0x7FFFFFFF) << 32) | i;
+      }
+    }
+    Arrays.sort(order, 0, n);
+    return n;
+  }
+
+  /**
+   * How many of the first {@code n} ids of {@link #order} it takes for their running sum to reach {@code target}, or
+   * -1 if all of them do not; {@link #kept} is the running sum reached.
+   */
+  private int nucleus(int n, double target) {
+    kept = 0;
+    for (int count = 0; count < n; count++) {
+      kept += weights[(int) order[count]];
+      if (kept >= target) {
+        return count + 1;
+      }
+    }
+    return -1;
   }
 
   private static void applyMask(float[] logits, long[] mask, int vocab) {

@@ -65,4 +65,71 @@ class SamplerTest {
     }
     assertThat(ones / 4000.0).isBetween(0.70, 0.80);
   }
+
+  private static final int[] NUCLEUS_WITHIN_PREFILTER = new int[2];
+
+  /** Top-p as defined: sort every positive weight (largest first, ties by lower id), cut at topP of the total, draw. */
+  private static int topPReference(float[] logits, double temperature, double topP, SplittableRandom random) {
+    float max = Float.NEGATIVE_INFINITY;
+    for (float l : logits) {
+      max = Math.max(max, l);
+    }
+    float invT = (float) (1.0 / temperature);
+    float[] w = new float[logits.length];
+    double total = 0;
+    java.util.List<Integer> ids = new java.util.ArrayList<>();
+    for (int i = 0; i < logits.length; i++) {
+      w[i] = logits[i] == Float.NEGATIVE_INFINITY ? 0f : (float) Math.exp((logits[i] - max) * invT);
+      total += w[i];
+      if (w[i] > 0) {
+        ids.add(i);
+      }
+    }
+    ids.sort((x, y) -> w[x] != w[y] ? Float.compare(w[y], w[x]) : Integer.compare(x, y));
+    double kept = 0;
+    int count = 0;
+    while (count < ids.size()) {
+      kept += w[ids.get(count++)];
+      if (kept >= topP * total) {
+        break;
+      }
+    }
+    // whether the nucleus lies within the weights of at least 1/256 (the sampler's first, partial sort) or not
+    NUCLEUS_WITHIN_PREFILTER[w[ids.get(count - 1)] >= 1f / 256 && kept >= topP * total ? 1 : 0]++;
+    double u = random.nextDouble() * kept;
+    double acc = 0;
+    for (int k = 0; k < count; k++) {
+      acc += w[ids.get(k)];
+      if (acc > u) {
+        return ids.get(k);
+      }
+    }
+    return ids.get(count - 1);
+  }
+
+  @Test
+  void topPPicksWhatSortingTheWholeVocabularyPicks() {
+    SplittableRandom gen = new SplittableRandom(7);
+    Sampler sampler = new Sampler(3000);
+    java.util.Arrays.fill(NUCLEUS_WITHIN_PREFILTER, 0);
+    for (int row = 0; row < 400; row++) {
+      // peaked rows (a trained model: the nucleus is a few tokens) and flat ones (random weights: most of the
+      // vocabulary), with ties and masked-out tokens
+      double spread = row % 4 == 0 ? 0.05 : row % 4 == 1 ? 1 : row % 4 == 2 ? 4 : 12;
+      float[] logits = new float[3000];
+      for (int i = 0; i < logits.length; i++) {
+        logits[i] = gen.nextInt(10) == 0 ? Float.NEGATIVE_INFINITY
+            : row % 8 == 3 ? (float) Math.floor(gen.nextGaussian() * 3) : (float) (gen.nextGaussian() * spread);
+      }
+      double temperature = 0.3 + gen.nextDouble() * 1.5;
+      double topP = new double[] {0.1, 0.5, 0.9, 0.95, 0.999}[row % 5];
+      long seed = gen.nextLong();
+      int expected = topPReference(logits, temperature, topP, new SplittableRandom(seed));
+      int actual = sampler.sample(logits.clone(), null, 3000, params(temperature, topP), new SplittableRandom(seed));
+      assertThat(actual).as("row %d (spread %s, temperature %s, top_p %s)", row, spread, temperature, topP)
+          .isEqualTo(expected);
+    }
+    assertThat(NUCLEUS_WITHIN_PREFILTER[0]).as("rows whose nucleus needs the whole sort").isGreaterThan(20);
+    assertThat(NUCLEUS_WITHIN_PREFILTER[1]).as("rows whose nucleus lies in the partial sort").isGreaterThan(20);
+  }
 }
