@@ -516,20 +516,14 @@ public final class Trainer {
       Batch batch = Batch.of(data.train(), plan.microBatch(b), padId);
       engine.setRandomSeed(microSeed(settings.hyper().seed(), step, microInStep));
       double weighted = 0;
-      try (NDManager scratch = manager.newSubManager()) {
-        NDArray ids = scratch.create(batch.inputIds(), new Shape(batch.rows(), batch.width()));
-        NDArray segments = scratch.create(batch.segmentIds(), new Shape(batch.rows(), batch.width()));
-        NDArray labels = scratch.create(batch.labels(), new Shape(batch.rows(), batch.width()));
-        try (GradientCollector collector = engine.newGradientCollector()) {
-          // the LM head runs only where a label is (SFT: the answers)
-          NDArray loss = model.trainingLoss(ids, segments, labels, true);
-          if (batch.targetTokens() > 0) {
-            // not loss.mul(Number): its scalar may be freed before backward (see NdTensors.times)
-            collector.backward(NdTensors.times(loss, (float) ((double) batch.targetTokens() / stepTargets)));
-            float microLoss = loss.getFloat();
-            weighted = (double) microLoss * batch.targetTokens();
-            LOG.debug("step {} micro-batch {} loss {}", step, b, Float.toHexString(microLoss));
-          }
+      try (NDManager scratch = manager.newSubManager();
+          GradientCollector collector = engine.newGradientCollector()) {
+        NDArray loss = loss(batch, scratch, true);
+        if (batch.targetTokens() > 0) {
+          collector.backward(shareOfStep(loss, batch, stepTargets));
+          float microLoss = loss.getFloat();
+          weighted = (double) microLoss * batch.targetTokens();
+          LOG.debug("step {} micro-batch {} loss {}", step, b, Float.toHexString(microLoss));
         }
       }
       return new MicroResult(weighted, batch.targetTokens(), batch.tokens(), null, List.of());
@@ -547,12 +541,8 @@ public final class Trainer {
       JniUtils.setGradMode(true);
       NDManager owner = manager.newSubManager();
       try (NDManager scratch = manager.newSubManager()) {
-        NDArray ids = scratch.create(batch.inputIds(), new Shape(batch.rows(), batch.width()));
-        NDArray segments = scratch.create(batch.segmentIds(), new Shape(batch.rows(), batch.width()));
-        NDArray labels = scratch.create(batch.labels(), new Shape(batch.rows(), batch.width()));
-        NDArray loss = model.trainingLoss(ids, segments, labels, true);
-        List<NDArray> grads = TorchKernels.get().gradients(
-            NdTensors.times(loss, (float) ((double) batch.targetTokens() / stepTargets)), trainableList, owner);
+        NDArray loss = loss(batch, scratch, true);
+        List<NDArray> grads = TorchKernels.get().gradients(shareOfStep(loss, batch, stepTargets), trainableList, owner);
         float microLoss = loss.getFloat();
         LOG.debug("step {} micro-batch {} loss {}", step, b, Float.toHexString(microLoss));
         return new MicroResult((double) microLoss * batch.targetTokens(), batch.targetTokens(), batch.tokens(), owner,
@@ -561,6 +551,22 @@ public final class Trainer {
         owner.close();
         throw e;
       }
+    }
+
+    /**
+     * The model's mean loss over the batch's labelled positions, its arrays in {@code scratch}; the LM head runs only
+     * where a label is (SFT: the answers).
+     */
+    private NDArray loss(Batch batch, NDManager scratch, boolean training) {
+      Shape shape = new Shape(batch.rows(), batch.width());
+      return model.trainingLoss(scratch.create(batch.inputIds(), shape), scratch.create(batch.segmentIds(), shape),
+          scratch.create(batch.labels(), shape), training);
+    }
+
+    /** The micro-batch's loss weighted by its share of the step's target tokens, what backward starts from. */
+    private static NDArray shareOfStep(NDArray loss, Batch batch, long stepTargets) {
+      // not loss.mul(Number): its scalar may be freed before backward (see NdTensors.times)
+      return NdTensors.times(loss, (float) ((double) batch.targetTokens() / stepTargets));
     }
 
     /** Whether every trainable parameter has its accumulated gradient (false until the run's first backward). */
@@ -626,10 +632,7 @@ public final class Trainer {
       boolean gradMode = JniUtils.isGradMode();
       JniUtils.setGradMode(false);
       try (NDManager scratch = manager.newSubManager()) {
-        NDArray ids = scratch.create(batch.inputIds(), new Shape(batch.rows(), batch.width()));
-        NDArray segments = scratch.create(batch.segmentIds(), new Shape(batch.rows(), batch.width()));
-        NDArray labels = scratch.create(batch.labels(), new Shape(batch.rows(), batch.width()));
-        float loss = model.trainingLoss(ids, segments, labels, false).getFloat();
+        float loss = loss(batch, scratch, false).getFloat();
         return new double[] {(double) loss * batch.targetTokens(), batch.targetTokens()};
       } finally {
         JniUtils.setGradMode(gradMode);

@@ -83,9 +83,7 @@ class TrainingThroughputBench {
             "--max-steps", "" + size.steps(), "--checkpoint-every", "0", "--log-every", "1000", "--lr", "2e-4",
             "--lora-rank", "16", "--lora-alpha", "32", "--lora-dropout", "0.05"));
         String kLog = run(work.resolve("kamado-" + tag + ".log"), kamado);
-        Matcher m = KAMADO_TPS.matcher(kLog);
-        assertThat(m.find()).as("throughput line in the Kamado log").isTrue();
-        double kTps = Double.parseDouble(m.group(1));
+        double kTps = kamadoTps(kLog);
         double kCpu = kamadoCpuTps(kLog);
         long kRss = maxRss(kLog);
 
@@ -129,9 +127,7 @@ class TrainingThroughputBench {
         "--group-by-length", "--epochs", "1", "--checkpoint-every", "0", "--log-every", "1000", "--lr", "2e-4",
         "--lora-rank", "16", "--lora-alpha", "32", "--lora-dropout", "0.05"));
     String kLog = run(work.resolve("kamado-" + tag + ".log"), kamado);
-    Matcher m = KAMADO_TPS.matcher(kLog);
-    assertThat(m.find()).as("throughput line in the Kamado log").isTrue();
-    double kTps = Double.parseDouble(m.group(1));
+    double kTps = kamadoTps(kLog);
     Matcher tokens = KAMADO_TOKENS.matcher(kLog);
     assertThat(tokens.find()).as("token count in the Kamado log").isTrue();
 
@@ -165,9 +161,7 @@ class TrainingThroughputBench {
           "--format", "chat", "--output", out.toString(), "--method", "full", "--max-length", "1024", "--batch-size",
           "" + SFT_BATCH / 2, "--grad-accum", "2", "--no-packing", "--group-by-length", "--epochs", "1",
           "--checkpoint-every", "0", "--log-every", "1000", "--lr", "2e-4", "--workers", "" + w));
-      Matcher m = KAMADO_TPS.matcher(log);
-      assertThat(m.find()).as("throughput line in the Kamado log").isTrue();
-      tps[w - 1] = Double.parseDouble(m.group(1));
+      tps[w - 1] = kamadoTps(log);
       cpu[w - 1] = kamadoCpuTps(log);
     }
     try (SafetensorsFile a = SafetensorsFile.open(work.resolve("out-workers-1/model.safetensors"));
@@ -191,7 +185,14 @@ class TrainingThroughputBench {
         tag, kTps, rTps, kTps / rTps, kCpu, rCpu, kCpu / rCpu, kRss / 1024, rRss / 1024);
   }
 
-  /** Tokens per second of the training thread's CPU time, from the Kamado log. */
+  /** Tokens per wall-clock second of the training steps, from the Kamado log. */
+  private static double kamadoTps(String log) {
+    Matcher m = KAMADO_TPS.matcher(log);
+    assertThat(m.find()).as("throughput line in the Kamado log").isTrue();
+    return Double.parseDouble(m.group(1));
+  }
+
+  /** Tokens per second of the training threads' CPU time, from the Kamado log. */
   private static double kamadoCpuTps(String log) {
     Matcher m = KAMADO_CPU.matcher(log);
     assertThat(m.find()).as("training thread CPU time in the Kamado log").isTrue();
