@@ -121,7 +121,8 @@ final class ServerProcess {
     }
     // Before ready: this also makes the decode weight copies when the warm-up ran no step (--warmup-steps 0).
     String decodeMode = model.model() instanceof LlamaLanguageModel llama ? llama.decodeMode().toString()
-        + (llama.decodeMode() == LlamaModel.DecodeMode.JAVA ? ", " + config.decodeThreads() + " decode thread(s)" : "")
+        + (llama.decodeMode() == LlamaModel.DecodeMode.JAVA ? ", " + config.decodeThreads() + " decode thread(s), "
+            + LlamaModel.javaDecodeKernel() + " kernel" : "")
         : "n/a";
     engineMetrics.enable();
     api.ready(new Serving(model.name(), started, model.tokenizer(), constraints,

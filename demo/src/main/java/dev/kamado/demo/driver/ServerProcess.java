@@ -28,7 +28,9 @@ public final class ServerProcess implements AutoCloseable {
     List<String> args = new java.util.ArrayList<>(List.of("--model", model.toString(), "--port",
         Integer.toString(port), "--schema", schema.toString()));
     args.addAll(extraArgs);
-    JavaProcess p = JavaProcess.start(jar, List.of(), args, Map.of(), log, line -> { });
+    // the Vector API decode kernel, as the server image runs it
+    JavaProcess p = JavaProcess.start(jar, List.of("--add-modules", "jdk.incubator.vector"), args, Map.of(), log,
+        line -> { });
     ServerProcess server = new ServerProcess(p, URI.create("http://127.0.0.1:" + port));
     ChatClient probe = new ChatClient(server.base, Duration.ofSeconds(5));
     long deadline = System.nanoTime() + readyTimeout.toNanos();

@@ -7,42 +7,73 @@ import java.util.List;
 /**
  * Decode steps computed in plain Java on the model's weights ({@link LlamaModel.DecodeMode#JAVA}): no libtorch call per
  * step. Each sequence of a batch is computed on its own with a fixed order of every floating-point operation, so its
- * logits are bitwise the same whatever else is in the batch (Java's {@code float} arithmetic is exactly rounded, never
- * fused, and the same in the interpreter and in compiled code), and the weights are read once per step for the whole
- * batch.
+ * logits are bitwise the same whatever else is in the batch (Java's {@code float} arithmetic and {@link Math#fma} are
+ * exactly rounded and the same in the interpreter and in compiled code), and the weights are read once per step for
+ * the whole batch.
  *
- * <p>Products run on a transposed copy of each weight, one {@code float[out]} per input feature ({@code [in][out]}):
- * the inner loop {@code y[j] += x0 * w0[j] + x1 * w1[j] + x2 * w2[j] + x3 * w3[j]} over four input features at a time
- * is one the JIT compiler vectorises (AVX-512/AVX2), and the four weight rows stay in the cache while every sequence of
- * the batch reads them. The LM head is computed in column blocks of {@link #HEAD_BLOCK} so that its outputs stay in the
- * cache across the inner loop. Attention runs per sequence and per head on the {@link KvCache}'s Java storage.
+ * <p>Every product output is {@code acc = fma(x[i], w[i][j], acc)} over the input features in order. Two kernels
+ * compute it, with bitwise the same results:
+ * <ul>
+ *   <li>with the Vector API resolved ({@code java --add-modules jdk.incubator.vector}, see {@link #VECTOR}),
+ *       {@link VectorKernels} on weights packed in column tiles, which keeps the outputs of four sequences in registers
+ *       so each weight loaded feeds four sequences: about 50 GMAC/s at four or more sequences against about 20 for the
+ *       one-row loop, and a little faster for one sequence too (see server-image/README.md);</li>
+ *   <li>without it, {@link #matmul} on a transposed copy of each weight, one {@code float[out]} per input feature
+ *       ({@code [in][out]}): the inner loop over four input features at a time is one the JIT compiler vectorises
+ *       (AVX-512/AVX2), and the four weight rows stay in the cache while every sequence of the batch reads them. Java
+ *       17's compiler does not vectorise a loop with several output rows, so this kernel gains little from a batch.</li>
+ * </ul>
+ * Attention runs per sequence and per head on the {@link KvCache}'s Java storage.
  *
  * <p>With {@link #decodeThreads(int) decode threads} above 1, a step of two or more sequences splits its sequences
  * into contiguous parts, one per thread (the caller's thread takes the first part, a small fixed pool of daemon threads
  * the others), each with its own scratch buffers; every sequence's arithmetic is the same whatever part it falls in, so
- * results stay bitwise batch-invariant. A register-blocked kernel (several sequences per pass over a weight row) was
- * measured and not kept: Java 17's compiler does not vectorise a loop with several output rows (about 6 GMAC/s against
- * 20-25 for the one-row loop, see server-image/README.md).
+ * results stay bitwise batch-invariant.
  *
  * <p>Not thread-safe: one caller at a time (scratch buffers are reused from step to step).
  */
 final class JavaDecoder implements AutoCloseable {
 
-  /** Output columns per block of a product (the LM head: 32000 columns in blocks of 4096). */
+  /** Output columns per block of a product without the Vector API (the LM head: 32000 columns in blocks of 4096). */
   static final int HEAD_BLOCK = 4096;
+
+  /**
+   * Whether products run on {@link VectorKernels}: the JVM resolved {@code jdk.incubator.vector} (an incubator module,
+   * resolved only when asked for with {@code --add-modules jdk.incubator.vector}), its preferred species has at least 4
+   * floats, and system property {@code kamado.decode.vector} is not {@code false}.
+   */
+  static final boolean VECTOR = vectorAvailable();
+
+  private static boolean vectorAvailable() {
+    if ("false".equalsIgnoreCase(System.getProperty("kamado.decode.vector", "true").trim())
+        || ModuleLayer.boot().findModule("jdk.incubator.vector").isEmpty()) {
+      return false;
+    }
+    return VectorKernels.LANES >= 4;
+  }
+
+  /** The product kernel in use, for logs: "vector, 16 floats" or "scalar (no jdk.incubator.vector)". */
+  static String kernel() {
+    return VECTOR ? "vector, " + VectorKernels.LANES + " floats" : "scalar (without jdk.incubator.vector)";
+  }
 
   /**
    * Linear projections that read the same input, fused into one as Java arrays: the transposed weights side by side
    * ({@code [in][out_1 + out_2 + ...]}), the biases likewise (zeros for a part without one), and the LoRA updates
    * stacked (A rows of every part, each with its scaling; B transposed and widened to the fused columns with zeros
-   * outside its part, so adding it changes only its own part's outputs).
+   * outside its part, so adding it changes only its own part's outputs). With {@link #VECTOR} the transposed weights
+   * and B are kept packed for {@link VectorKernels} only.
    */
   private static final class Dense {
+    /** [in][out], null with {@link #VECTOR}. */
     final float[][] weightT;
+    /** {@link VectorKernels#pack packed} weights, null without {@link #VECTOR}. */
+    final float[] weightPacked;
     final float[] bias;
     final float[][] loraA;
     final float[] loraScaling;
     final float[][] loraBt;
+    final float[] loraBtPacked;
     final int in;
     final int out;
 
@@ -59,11 +90,11 @@ final class JavaDecoder implements AutoCloseable {
         }
       }
       this.out = total;
-      this.weightT = new float[in][total];
+      float[][] weightT = new float[in][total];
       this.bias = anyBias ? new float[total] : null;
       this.loraA = rank == 0 ? null : new float[rank][];
       this.loraScaling = rank == 0 ? null : new float[rank];
-      this.loraBt = rank == 0 ? null : new float[rank][total];
+      float[][] loraBt = rank == 0 ? null : new float[rank][total];
       int col = 0;
       int r0 = 0;
       for (Projection p : parts) {
@@ -93,10 +124,32 @@ final class JavaDecoder implements AutoCloseable {
         }
         col += o;
       }
+      this.weightT = VECTOR ? null : weightT;
+      this.weightPacked = VECTOR ? VectorKernels.pack(weightT, in, total) : null;
+      this.loraBt = VECTOR ? null : loraBt;
+      this.loraBtPacked = VECTOR && loraBt != null ? VectorKernels.pack(loraBt, rank, total) : null;
+    }
+
+    /** {@code y[b] (+)= x[b] W^T} for the first rows rows. */
+    void product(float[][] x, int rows, float[][] y) {
+      if (weightPacked != null) {
+        VectorKernels.matmul(weightPacked, in, out, x, rows, y, false);
+      } else {
+        matmul(weightT, in, out, x, rows, y, false);
+      }
+    }
+
+    /** {@code y[b] += low[b] B^T} (the LoRA update of the first rows rows, low = x A^T scaled). */
+    void loraProduct(float[][] low, int rows, float[][] y) {
+      if (loraBtPacked != null) {
+        VectorKernels.matmul(loraBtPacked, loraA.length, out, low, rows, y, true);
+      } else {
+        matmul(loraBt, loraA.length, out, low, rows, y, true);
+      }
     }
 
     long bytes() {
-      long n = (long) in * out + (bias == null ? 0 : out);
+      long n = (weightPacked != null ? weightPacked.length : (long) in * out) + (bias == null ? 0 : out);
       if (loraA != null) {
         n += (long) loraA.length * (in + out + 1);
       }
@@ -299,8 +352,9 @@ final class JavaDecoder implements AutoCloseable {
   }
 
   /**
-   * {@code y[b][j] (+)= sum_i x[b][i] * wT[i][j]} for b below rows, j below out: four input features at a time (in
-   * this order, for every row alike), in column blocks of {@link #HEAD_BLOCK}.
+   * {@code y[b][j] (+)= sum_i x[b][i] * wT[i][j]} for b below rows, j below out, as {@code y = fma(x[i], wT[i][j], y)}
+   * for i in order (the order {@link VectorKernels} keeps too), four input features per pass over the outputs, in column
+   * blocks of {@link #HEAD_BLOCK}.
    */
   static void matmul(float[][] wT, int in, int out, float[][] x, int rows, float[][] y, boolean accumulate) {
     if (!accumulate) {
@@ -324,7 +378,7 @@ final class JavaDecoder implements AutoCloseable {
           float x2 = xb[i + 2];
           float x3 = xb[i + 3];
           for (int j = j0; j < j1; j++) {
-            yb[j] += x0 * w0[j] + x1 * w1[j] + x2 * w2[j] + x3 * w3[j];
+            yb[j] = Math.fma(x3, w3[j], Math.fma(x2, w2[j], Math.fma(x1, w1[j], Math.fma(x0, w0[j], yb[j]))));
           }
         }
       }
@@ -334,7 +388,7 @@ final class JavaDecoder implements AutoCloseable {
           float x0 = x[b][i];
           float[] yb = y[b];
           for (int j = j0; j < j1; j++) {
-            yb[j] += x0 * w0[j];
+            yb[j] = Math.fma(x0, w0[j], yb[j]);
           }
         }
       }
@@ -392,11 +446,10 @@ final class JavaDecoder implements AutoCloseable {
         }
         project(layer.gateUp, x, rows, gateUp);
         for (int b = 0; b < rows; b++) {
-          float[] gu = gateUp[b];
-          float[] a = act[b];
-          for (int j = 0; j < intermediate; j++) {
-            float g = gu[j];
-            a[j] = g / (1f + (float) Math.exp(-g)) * gu[intermediate + j];
+          if (VECTOR) {
+            VectorKernels.swiGlu(gateUp[b], intermediate, act[b]);
+          } else {
+            swiGlu(gateUp[b], intermediate, act[b]);
           }
         }
         project(layer.down, act, rows, proj);
@@ -432,7 +485,7 @@ final class JavaDecoder implements AutoCloseable {
 
     /** {@code y[b] = x[b] W^T + bias (+ LoRA)} for the first {@code rows} rows. */
     private void project(Dense d, float[][] in, int rows, float[][] out) {
-      matmul(d.weightT, d.in, d.out, in, rows, out, false);
+      d.product(in, rows, out);
       if (d.bias != null) {
         for (int b = 0; b < rows; b++) {
           add(out[b], d.bias, d.out);
@@ -448,14 +501,14 @@ final class JavaDecoder implements AutoCloseable {
             low[b][r] = dot(d.loraA[r], in[b], d.in) * d.loraScaling[r];
           }
         }
-        matmul(d.loraBt, rank, d.out, low, rows, out, true);
+        d.loraProduct(low, rows, out);
       }
     }
 
     /**
      * Attention of one sequence's query heads ({@code qRow} from offset 0) over the first {@code length} positions of its
-     * cache: scores as four head dimensions at a time over all positions (the keys are stored transposed), softmax,
-     * then the values weighted in position order.
+     * cache: {@link #scores} (the keys are stored transposed), softmax, then {@link #weightedValues}, each on the
+     * Vector API with {@link #VECTOR} and bitwise the same without it.
      */
     private void attention(KvCache cache, int layer, int length, float[] qRow, float[] out) {
       float[][][] keys = cache.hostKeys(layer);
@@ -464,31 +517,14 @@ final class JavaDecoder implements AutoCloseable {
         scores = new float[Math.max(length, scores.length * 2)];
       }
       float[] s = scores;
+      boolean vectorValues = VECTOR && VectorKernels.fitsValues(dim);
       for (int hd = 0; hd < heads; hd++) {
         int g = hd / group;
         int qOff = hd * dim;
-        float[][] kg = keys[g];
-        java.util.Arrays.fill(s, 0, length, 0f);
-        int d = 0;
-        for (; d + 4 <= dim; d += 4) {
-          float q0 = qRow[qOff + d];
-          float q1 = qRow[qOff + d + 1];
-          float q2 = qRow[qOff + d + 2];
-          float q3 = qRow[qOff + d + 3];
-          float[] k0 = kg[d];
-          float[] k1 = kg[d + 1];
-          float[] k2 = kg[d + 2];
-          float[] k3 = kg[d + 3];
-          for (int t = 0; t < length; t++) {
-            s[t] += q0 * k0[t] + q1 * k1[t] + q2 * k2[t] + q3 * k3[t];
-          }
-        }
-        for (; d < dim; d++) {
-          float q0 = qRow[qOff + d];
-          float[] k0 = kg[d];
-          for (int t = 0; t < length; t++) {
-            s[t] += q0 * k0[t];
-          }
+        if (VECTOR) {
+          VectorKernels.scores(qRow, qOff, keys[g], dim, length, s);
+        } else {
+          scores(qRow, qOff, keys[g], dim, length, s);
         }
         float max = Float.NEGATIVE_INFINITY;
         for (int t = 0; t < length; t++) {
@@ -496,21 +532,29 @@ final class JavaDecoder implements AutoCloseable {
           s[t] = score;
           max = Math.max(max, score);
         }
-        float sum = 0f;
-        for (int t = 0; t < length; t++) {
-          float e = (float) Math.exp(s[t] - max);
-          s[t] = e;
-          sum += e;
-        }
-        java.util.Arrays.fill(acc, 0f);
-        for (int t = 0; t < length; t++) {
-          float p = s[t] / sum;
-          float[] vt = values[t * kvHeads + g];
-          for (int i = 0; i < dim; i++) {
-            acc[i] += p * vt[i];
+        if (VECTOR) {
+          VectorKernels.expShifted(s, length, max);
+        } else {
+          for (int t = 0; t < length; t++) {
+            s[t] = exp(s[t] - max);
           }
         }
-        System.arraycopy(acc, 0, out, qOff, dim);
+        float sum = 0f;
+        for (int t = 0; t < length; t++) {
+          sum += s[t];
+        }
+        if (VECTOR) {
+          VectorKernels.divide(s, length, sum);
+        } else {
+          for (int t = 0; t < length; t++) {
+            s[t] = s[t] / sum;
+          }
+        }
+        if (vectorValues) {
+          VectorKernels.weightedValues(s, values, kvHeads, g, length, dim, out, qOff);
+        } else {
+          weightedValues(s, values, kvHeads, g, length, dim, acc, out, qOff);
+        }
       }
     }
 
@@ -525,6 +569,100 @@ final class JavaDecoder implements AutoCloseable {
       }
     }
 
+  }
+
+  /**
+   * Attention scores of one query head ({@code q} from {@code qOff}) over positions {@code 0..length-1} of keys stored
+   * transposed ({@code keys[d][t]}): {@code s[t] = fma(q[d], k[d][t], s[t])} for d from 0 up, starting from 0, four
+   * dimensions per pass over the positions (the order {@link VectorKernels#scores} keeps too).
+   */
+  static void scores(float[] q, int qOff, float[][] keys, int dim, int length, float[] s) {
+    java.util.Arrays.fill(s, 0, length, 0f);
+    int d = 0;
+    for (; d + 4 <= dim; d += 4) {
+      float q0 = q[qOff + d];
+      float q1 = q[qOff + d + 1];
+      float q2 = q[qOff + d + 2];
+      float q3 = q[qOff + d + 3];
+      float[] k0 = keys[d];
+      float[] k1 = keys[d + 1];
+      float[] k2 = keys[d + 2];
+      float[] k3 = keys[d + 3];
+      for (int t = 0; t < length; t++) {
+        s[t] = Math.fma(q3, k3[t], Math.fma(q2, k2[t], Math.fma(q1, k1[t], Math.fma(q0, k0[t], s[t]))));
+      }
+    }
+    for (; d < dim; d++) {
+      float q0 = q[qOff + d];
+      float[] k0 = keys[d];
+      for (int t = 0; t < length; t++) {
+        s[t] = Math.fma(q0, k0[t], s[t]);
+      }
+    }
+  }
+
+  /**
+   * The values weighted by {@code p[t]}, in position order, into {@code out[off ..]}: {@code acc[i] = fma(p[t],
+   * v_t[i], acc[i])} for t from 0 up, starting from 0, where {@code v_t = values[t * stride + head]} (the order
+   * {@link VectorKernels#weightedValues} keeps too); {@code acc} is scratch of at least {@code dim}.
+   */
+  static void weightedValues(float[] p, float[][] values, int stride, int head, int length, int dim, float[] acc,
+      float[] out, int off) {
+    java.util.Arrays.fill(acc, 0, dim, 0f);
+    for (int t = 0, v = head; t < length; t++, v += stride) {
+      float pt = p[t];
+      float[] vt = values[v];
+      for (int i = 0; i < dim; i++) {
+        acc[i] = Math.fma(pt, vt[i], acc[i]);
+      }
+    }
+    System.arraycopy(acc, 0, out, off, dim);
+  }
+
+  /** SwiGLU: {@code a[j] = g / (1 + exp(-g)) * u} with {@code g = gu[j]}, {@code u = gu[n + j]}, for j below n. */
+  static void swiGlu(float[] gu, int n, float[] a) {
+    for (int j = 0; j < n; j++) {
+      float g = gu[j];
+      a[j] = g / (exp(-g) + 1f) * gu[n + j];
+    }
+  }
+
+  // exp(x) = 2^k * e^r with k = round(x / ln 2) and r = x - k ln 2 (ln 2 in two parts, Cody and Waite), e^r by its
+  // Taylor polynomial of degree 7 (|r| <= ln 2 / 2: error below 4e-9, within 2 ulp after rounding).
+  static final float EXP_LOG2E = 1.44269504f;
+  /** 1.5 * 2^23: adding it rounds to an integer, which then sits in the low bits of the sum. */
+  static final float EXP_ROUND = 12582912f;
+  static final float EXP_LN2_HI = 0.693145752f;
+  static final float EXP_LN2_LO = 1.42860677e-6f;
+  /** 1/7!, 1/6!, ..., 1/1!, 1/0! (Horner order). */
+  static final float[] EXP_TAYLOR = {1f / 5040, 1f / 720, 1f / 120, 1f / 24, 1f / 6, 0.5f, 1f, 1f};
+  /** Below this, exp is below the smallest normal float: 0. */
+  static final float EXP_MIN = -87.33654f;
+  /** Above this, inf (exp(88) is 1.65e38, near the largest float). */
+  static final float EXP_MAX = 88f;
+
+  /**
+   * e^x from exactly rounded operations only ({@link Math#fma}, +, *, bit moves), so that {@link VectorKernels#exp}
+   * computes the same bits lane by lane; {@link Math#exp} may differ by an ulp between the interpreter, compiled code
+   * and the Vector API. Within 2 ulp of e^x; 0 below {@link #EXP_MIN}, inf above {@link #EXP_MAX}, NaN for NaN.
+   */
+  static float exp(float x) {
+    if (x < EXP_MIN) {
+      return 0f;
+    }
+    if (x > EXP_MAX) {
+      return Float.POSITIVE_INFINITY;
+    }
+    float t = Math.fma(x, EXP_LOG2E, EXP_ROUND);
+    float k = t - EXP_ROUND;
+    float r = Math.fma(k, -EXP_LN2_HI, x);
+    r = Math.fma(k, -EXP_LN2_LO, r);
+    float p = EXP_TAYLOR[0];
+    for (int i = 1; i < EXP_TAYLOR.length; i++) {
+      p = Math.fma(p, r, EXP_TAYLOR[i]);
+    }
+    int scale = (Float.floatToRawIntBits(t) - Float.floatToRawIntBits(EXP_ROUND) + 127) << 23;
+    return p * Float.intBitsToFloat(scale);
   }
 
   /** {@code out = x / sqrt(mean(x^2) + eps) * weight}. */

@@ -809,6 +809,15 @@ public final class LlamaModel implements AutoCloseable {
     return decodeThreads;
   }
 
+  /**
+   * The product kernel of {@link DecodeMode#JAVA} in this JVM, for logs: {@code "vector, 16 floats"} with the Vector
+   * API ({@code java --add-modules jdk.incubator.vector}), else {@code "scalar (without jdk.incubator.vector)"}. Both
+   * give bitwise the same results.
+   */
+  public static String javaDecodeKernel() {
+    return JavaDecoder.kernel();
+  }
+
   /** Makes prefill and decode read the parameters again (after a caller changed them in place). */
   public void weightsChanged() {
     decodeMode = null;

@@ -41,7 +41,8 @@ final class ServerReplica implements AutoCloseable {
   static ServerReplica start(String pod, Path model, int maxRunning, Path workDir) throws IOException {
     int port = freePort();
     List<String> command = new ArrayList<>(List.of(
-        Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Xmx512m", "-jar",
+        Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Xmx512m", "--add-modules",
+        "jdk.incubator.vector", "-jar",
         JAR.toAbsolutePath().normalize().toString(), "--model", model.toString(), "--host", "127.0.0.1",
         "--port", Integer.toString(port), "--max-running", Integer.toString(maxRunning),
         "--served-model-name", "tiny", "--grace-period", "2s"));

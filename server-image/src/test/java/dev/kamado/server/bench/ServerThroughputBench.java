@@ -348,7 +348,7 @@ class ServerThroughputBench {
         command.add(arg);
       }
     }
-    command.addAll(List.of("-jar", Path.of("target", "kamado-server.jar").toAbsolutePath().toString(), "--model",
+    command.addAll(List.of("--add-modules", "jdk.incubator.vector", "-jar", Path.of("target", "kamado-server.jar").toAbsolutePath().toString(), "--model",
         model.toString(), "--port", "0", "--host", "127.0.0.1", "--max-running", "64", "--max-waiting", "1024",
         "--max-model-len", "1024", "--decode-mode", System.getProperty("kamado.bench.decode.mode", "java"),
         "--decode-threads", System.getProperty("kamado.bench.decode.threads", "auto")));

@@ -1,0 +1,235 @@
+package dev.kamado.model.llama;
+
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * The kernels of {@link JavaDecoder} on the Vector API (products, attention, exp) ({@code jdk.incubator.vector}, resolved only when the JVM
+ * runs with {@code --add-modules jdk.incubator.vector}; {@link JavaDecoder#VECTOR} says whether it is, and nothing
+ * loads this class otherwise).
+ *
+ * <p>A weight is packed in column tiles of {@link #TILE} outputs (two vectors of the preferred species): tile {@code t}
+ * holds, for every input feature {@code i} in order, the {@code TILE} weights {@code wT[i][t*TILE ..]}, zeros past the
+ * last output. One pass over a tile reads it as one sequential stream and keeps the outputs of four sequences (eight
+ * vectors) in registers, so each weight loaded feeds four sequences; that is what makes a batch of sequences cheaper
+ * per sequence than one alone. Remaining sequences run through the tile one at a time.
+ *
+ * <p>Every output is {@code acc = fma(x[i], w[i][j], acc)} for {@code i} from 0 up, starting from 0 (or from the output
+ * when accumulating), the same order as {@link JavaDecoder#matmul} uses without the Vector API, so the results are
+ * bitwise the same with or without it, for any batch, species and tile.
+ */
+final class VectorKernels {
+
+  private static final VectorSpecies<Float> SPECIES = FloatVector.SPECIES_PREFERRED;
+  /** Floats per vector of the preferred species (16 with AVX-512, 8 with AVX2). */
+  static final int LANES = SPECIES.length();
+  /** Output columns per packed tile. */
+  static final int TILE = 2 * LANES;
+
+  private VectorKernels() {
+  }
+
+  /** The packed form of {@code wT} ([in][out]): tile after tile, each {@code in} rows of {@link #TILE} floats. */
+  static float[] pack(float[][] wT, int in, int out) {
+    int tiles = (out + TILE - 1) / TILE;
+    float[] packed = new float[Math.multiplyExact(tiles * TILE, in)];
+    for (int t = 0; t < tiles; t++) {
+      int j = t * TILE;
+      int width = Math.min(TILE, out - j);
+      for (int i = 0; i < in; i++) {
+        System.arraycopy(wT[i], j, packed, (t * in + i) * TILE, width);
+      }
+    }
+    return packed;
+  }
+
+  /**
+   * {@code y[b][j] (+)= sum_i x[b][i] * w[i][j]} for b below rows and j below out, on a weight packed by
+   * {@link #pack}.
+   */
+  static void matmul(float[] packed, int in, int out, float[][] x, int rows, float[][] y, boolean accumulate) {
+    int tiles = (out + TILE - 1) / TILE;
+    float[] edge = out % TILE == 0 ? null : new float[TILE];
+    for (int t = 0; t < tiles; t++) {
+      int base = t * in * TILE;
+      int j = t * TILE;
+      int b = 0;
+      for (; b + 4 <= rows; b += 4) {
+        float[] x0 = x[b];
+        float[] x1 = x[b + 1];
+        float[] x2 = x[b + 2];
+        float[] x3 = x[b + 3];
+        FloatVector a00 = start(y[b], j, out, 0, accumulate, edge);
+        FloatVector a01 = start(y[b], j, out, LANES, accumulate, edge);
+        FloatVector a10 = start(y[b + 1], j, out, 0, accumulate, edge);
+        FloatVector a11 = start(y[b + 1], j, out, LANES, accumulate, edge);
+        FloatVector a20 = start(y[b + 2], j, out, 0, accumulate, edge);
+        FloatVector a21 = start(y[b + 2], j, out, LANES, accumulate, edge);
+        FloatVector a30 = start(y[b + 3], j, out, 0, accumulate, edge);
+        FloatVector a31 = start(y[b + 3], j, out, LANES, accumulate, edge);
+        for (int i = 0, o = base; i < in; i++, o += TILE) {
+          FloatVector w0 = FloatVector.fromArray(SPECIES, packed, o);
+          FloatVector w1 = FloatVector.fromArray(SPECIES, packed, o + LANES);
+          FloatVector v = FloatVector.broadcast(SPECIES, x0[i]);
+          a00 = w0.fma(v, a00);
+          a01 = w1.fma(v, a01);
+          v = FloatVector.broadcast(SPECIES, x1[i]);
+          a10 = w0.fma(v, a10);
+          a11 = w1.fma(v, a11);
+          v = FloatVector.broadcast(SPECIES, x2[i]);
+          a20 = w0.fma(v, a20);
+          a21 = w1.fma(v, a21);
+          v = FloatVector.broadcast(SPECIES, x3[i]);
+          a30 = w0.fma(v, a30);
+          a31 = w1.fma(v, a31);
+        }
+        store(a00, a01, y[b], j, out, edge);
+        store(a10, a11, y[b + 1], j, out, edge);
+        store(a20, a21, y[b + 2], j, out, edge);
+        store(a30, a31, y[b + 3], j, out, edge);
+      }
+      for (; b < rows; b++) {
+        float[] x0 = x[b];
+        FloatVector a00 = start(y[b], j, out, 0, accumulate, edge);
+        FloatVector a01 = start(y[b], j, out, LANES, accumulate, edge);
+        for (int i = 0, o = base; i < in; i++, o += TILE) {
+          FloatVector v = FloatVector.broadcast(SPECIES, x0[i]);
+          a00 = FloatVector.fromArray(SPECIES, packed, o).fma(v, a00);
+          a01 = FloatVector.fromArray(SPECIES, packed, o + LANES).fma(v, a01);
+        }
+        store(a00, a01, y[b], j, out, edge);
+      }
+    }
+  }
+
+  /**
+   * Attention scores of one query head over positions {@code 0..length-1}: {@code s[t] = fma(q[d], k[d][t], s[t])} for
+   * d from 0 up, starting from 0 (as {@link JavaDecoder#scores}), a vector of positions at a time with its sum in a
+   * register across the head dimensions.
+   */
+  static void scores(float[] q, int qOff, float[][] keys, int dim, int length, float[] s) {
+    int t = 0;
+    for (; t + LANES <= length; t += LANES) {
+      FloatVector acc = FloatVector.zero(SPECIES);
+      for (int d = 0; d < dim; d++) {
+        acc = FloatVector.fromArray(SPECIES, keys[d], t).fma(FloatVector.broadcast(SPECIES, q[qOff + d]), acc);
+      }
+      acc.intoArray(s, t);
+    }
+    for (; t < length; t++) {
+      float acc = 0f;
+      for (int d = 0; d < dim; d++) {
+        acc = Math.fma(q[qOff + d], keys[d][t], acc);
+      }
+      s[t] = acc;
+    }
+  }
+
+  /**
+   * The values weighted by {@code p[t]}, in position order: {@code out[off + i] = fma(p[t], v_t[i], ...)} for t from 0
+   * up, starting from 0, where {@code v_t = values[t * stride + head]} (as {@link JavaDecoder#weightedValues}), with
+   * the sums in registers across the positions. Needs {@code dim} a multiple of {@link #LANES}; see
+   * {@link #fitsValues}.
+   */
+  static void weightedValues(float[] p, float[][] values, int stride, int head, int length, int dim, float[] out,
+      int off) {
+    for (int i = 0; i < dim; i += LANES) {
+      FloatVector acc = FloatVector.zero(SPECIES);
+      for (int t = 0, v = head; t < length; t++, v += stride) {
+        acc = FloatVector.fromArray(SPECIES, values[v], i).fma(FloatVector.broadcast(SPECIES, p[t]), acc);
+      }
+      acc.intoArray(out, off + i);
+    }
+  }
+
+  /**
+   * {@code s[t] = exp(s[t] - max)} for t below length ({@link JavaDecoder#exp}, lane by lane, so bitwise the same).
+   */
+  static void expShifted(float[] s, int length, float max) {
+    int t = 0;
+    for (; t + LANES <= length; t += LANES) {
+      exp(FloatVector.fromArray(SPECIES, s, t).sub(max)).intoArray(s, t);
+    }
+    for (; t < length; t++) {
+      s[t] = JavaDecoder.exp(s[t] - max);
+    }
+  }
+
+  /** {@code s[t] = s[t] / sum} for t below length. */
+  static void divide(float[] s, int length, float sum) {
+    int t = 0;
+    for (; t + LANES <= length; t += LANES) {
+      FloatVector.fromArray(SPECIES, s, t).div(sum).intoArray(s, t);
+    }
+    for (; t < length; t++) {
+      s[t] = s[t] / sum;
+    }
+  }
+
+  /**
+   * SwiGLU: {@code a[j] = g / (1 + exp(-g)) * u} with {@code g = gu[j]}, {@code u = gu[n + j]}, for j below n (as
+   * {@link JavaDecoder#swiGlu}).
+   */
+  static void swiGlu(float[] gu, int n, float[] a) {
+    int j = 0;
+    for (; j + LANES <= n; j += LANES) {
+      FloatVector g = FloatVector.fromArray(SPECIES, gu, j);
+      FloatVector e = exp(g.neg());
+      g.div(e.add(1f)).mul(FloatVector.fromArray(SPECIES, gu, n + j)).intoArray(a, j);
+    }
+    for (; j < n; j++) {
+      float g = gu[j];
+      a[j] = g / (JavaDecoder.exp(-g) + 1f) * gu[n + j];
+    }
+  }
+
+  /** {@link JavaDecoder#exp} lane by lane, with the same operations in the same order. */
+  static FloatVector exp(FloatVector x) {
+    FloatVector t = x.fma(JavaDecoder.EXP_LOG2E, JavaDecoder.EXP_ROUND);
+    FloatVector k = t.sub(JavaDecoder.EXP_ROUND);
+    FloatVector r = k.fma(FloatVector.broadcast(SPECIES, -JavaDecoder.EXP_LN2_HI), x);
+    r = k.fma(FloatVector.broadcast(SPECIES, -JavaDecoder.EXP_LN2_LO), r);
+    float[] c = JavaDecoder.EXP_TAYLOR;
+    FloatVector p = FloatVector.broadcast(SPECIES, c[0]);
+    for (int i = 1; i < c.length; i++) {
+      p = p.fma(r, FloatVector.broadcast(SPECIES, c[i]));
+    }
+    IntVector scale = ((IntVector) t.reinterpretAsInts()).sub(Float.floatToRawIntBits(JavaDecoder.EXP_ROUND)).add(127)
+        .lanewise(VectorOperators.LSHL, 23);
+    FloatVector y = p.mul(scale.reinterpretAsFloats());
+    y = y.blend(0f, x.compare(VectorOperators.LT, JavaDecoder.EXP_MIN));
+    return y.blend(Float.POSITIVE_INFINITY, x.compare(VectorOperators.GT, JavaDecoder.EXP_MAX));
+  }
+
+  /** Whether {@link #weightedValues} takes heads of {@code dim} dimensions. */
+  static boolean fitsValues(int dim) {
+    return dim % LANES == 0;
+  }
+
+  /** The starting accumulator for lanes {@code j + half ..} of row y: zeros, or y's values (zeros past out). */
+  private static FloatVector start(float[] y, int j, int out, int half, boolean accumulate, float[] edge) {
+    if (!accumulate) {
+      return FloatVector.zero(SPECIES);
+    }
+    if (j + TILE <= out) {
+      return FloatVector.fromArray(SPECIES, y, j + half);
+    }
+    java.util.Arrays.fill(edge, 0f);
+    System.arraycopy(y, j, edge, 0, out - j);
+    return FloatVector.fromArray(SPECIES, edge, half);
+  }
+
+  /** Writes a tile's two accumulators to {@code y[j ..]}, only the columns below out. */
+  private static void store(FloatVector lo, FloatVector hi, float[] y, int j, int out, float[] edge) {
+    if (j + TILE <= out) {
+      lo.intoArray(y, j);
+      hi.intoArray(y, j + LANES);
+    } else {
+      lo.intoArray(edge, 0);
+      hi.intoArray(edge, LANES);
+      System.arraycopy(edge, 0, y, j, out - j);
+    }
+  }
+}

@@ -1,0 +1,181 @@
+package dev.kamado.model.llama;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import java.util.Random;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The Vector API kernel against the kernel used without it: bitwise the same outputs for any shape (tiles cut short,
+ * odd input counts), any number of rows (blocks of four and the rest), with and without accumulating, and a row gives
+ * the same outputs alone as in a batch.
+ */
+class VectorKernelsTest {
+
+  @Test
+  void theVectorApiIsResolvedInTheseTests() {
+    // the build runs tests with add-modules jdk.incubator.vector, as the images run the server
+    assertThat(JavaDecoder.VECTOR).as(JavaDecoder.kernel()).isTrue();
+  }
+
+  @Test
+  void vectorKernelGivesBitwiseTheScalarKernelsOutputs() {
+    assumeTrue(JavaDecoder.VECTOR, "needs java --add-modules jdk.incubator.vector");
+    Random random = new Random(11);
+    int[][] shapes = {{128, 256}, {100, 200}, {7, 5}, {1, 33}, {384, 128}, {64, VectorKernels.TILE + 1}, {9, 4096}};
+    for (int[] shape : shapes) {
+      int in = shape[0];
+      int out = shape[1];
+      float[][] w = matrix(random, in, out);
+      float[] packed = VectorKernels.pack(w, in, out);
+      for (int rows : new int[] {1, 3, 4, 5, 9, 16}) {
+        float[][] x = matrix(random, rows, in);
+        for (boolean accumulate : new boolean[] {false, true}) {
+          float[][] start = matrix(random, rows, out);
+          float[][] scalar = copy(start);
+          float[][] vector = copy(start);
+          JavaDecoder.matmul(w, in, out, x, rows, scalar, accumulate);
+          VectorKernels.matmul(packed, in, out, x, rows, vector, accumulate);
+          for (int b = 0; b < rows; b++) {
+            assertThat(vector[b]).as("in %d, out %d, rows %d, row %d, accumulate %s", in, out, rows, b, accumulate)
+                .containsExactly(scalar[b]);
+          }
+          // the last row alone: the same bits as in the batch (it ran through the four-row block or the rest)
+          float[][] alone = {start[rows - 1].clone()};
+          VectorKernels.matmul(packed, in, out, new float[][] {x[rows - 1]}, 1, alone, accumulate);
+          assertThat(alone[0]).containsExactly(vector[rows - 1]);
+        }
+      }
+    }
+  }
+
+  @Test
+  void vectorAttentionGivesBitwiseTheScalarAttention() {
+    assumeTrue(JavaDecoder.VECTOR, "needs java --add-modules jdk.incubator.vector");
+    Random random = new Random(3);
+    int dim = 2 * VectorKernels.LANES;
+    int kvHeads = 2;
+    for (int length : new int[] {1, 5, VectorKernels.LANES, VectorKernels.LANES + 3, 100}) {
+      float[][] keys = matrix(random, dim, length + 7); // room past the positions, as the cache has
+      float[][] values = matrix(random, length * kvHeads, dim);
+      float[] q = matrix(random, 1, 3 * dim)[0];
+      float[] scalar = new float[length];
+      float[] vector = new float[length];
+      JavaDecoder.scores(q, dim, keys, dim, length, scalar);
+      VectorKernels.scores(q, dim, keys, dim, length, vector);
+      assertThat(vector).as("scores over %d positions", length).containsExactly(scalar);
+      float[] outScalar = new float[3 * dim];
+      float[] outVector = new float[3 * dim];
+      JavaDecoder.weightedValues(scalar, values, kvHeads, 1, length, dim, new float[dim], outScalar, dim);
+      VectorKernels.weightedValues(scalar, values, kvHeads, 1, length, dim, outVector, dim);
+      assertThat(outVector).as("weighted values over %d positions", length).containsExactly(outScalar);
+      double expected = 0;
+      for (int t = 0; t < length; t++) {
+        expected += (double) scalar[t] * values[t * kvHeads + 1][3];
+      }
+      assertThat((double) outScalar[dim + 3]).isCloseTo(expected, org.assertj.core.data.Offset.offset(1e-3));
+    }
+  }
+
+  @Test
+  void expIsWithinTwoUlpOfMathExpAndTheVectorFormGivesTheSameBits() {
+    Random random = new Random(9);
+    float[] xs = new float[20_000];
+    for (int i = 0; i < xs.length; i++) {
+      xs[i] = i < 16 ? new float[] {0f, -0f, 1f, -1f, 88f, 88.5f, -87.3f, -87.4f, -100f, 100f, Float.NaN,
+          Float.NEGATIVE_INFINITY, Float.POSITIVE_INFINITY, 1e-8f, -1e-8f, 0.34657359f}[i]
+          : (float) (random.nextDouble() * 180 - 90);
+    }
+    float[] scalar = new float[xs.length];
+    for (int i = 0; i < xs.length; i++) {
+      float x = xs[i];
+      float e = JavaDecoder.exp(x);
+      scalar[i] = e;
+      if (Float.isNaN(x)) {
+        assertThat(e).isNaN();
+      } else if (x < JavaDecoder.EXP_MIN) {
+        assertThat(e).as("exp(%s)", x).isZero();
+      } else if (x > JavaDecoder.EXP_MAX) {
+        assertThat(e).as("exp(%s)", x).isEqualTo(Float.POSITIVE_INFINITY);
+      } else {
+        float expected = (float) Math.exp(x);
+        assertThat(Math.abs(e - expected)).as("exp(%s) = %s, Math.exp %s", x, e, expected)
+            .isLessThanOrEqualTo(2 * Math.ulp(expected));
+      }
+    }
+    assumeTrue(JavaDecoder.VECTOR, "needs java --add-modules jdk.incubator.vector");
+    float[] vector = xs.clone();
+    VectorKernels.expShifted(vector, vector.length, 0f);
+    assertThat(vector).containsExactly(scalar);
+  }
+
+  @Test
+  void vectorSwiGluAndSoftmaxGiveTheScalarBits() {
+    assumeTrue(JavaDecoder.VECTOR, "needs java --add-modules jdk.incubator.vector");
+    Random random = new Random(4);
+    for (int n : new int[] {1, 7, VectorKernels.LANES, 384, 389}) {
+      float[] gu = matrix(random, 1, 2 * n)[0];
+      for (int j = 0; j < n; j += 5) {
+        gu[j] *= 40; // large gates: exp(-g) near 0 and beyond EXP_MAX
+      }
+      float[] scalar = new float[n];
+      float[] vector = new float[n];
+      JavaDecoder.swiGlu(gu, n, scalar);
+      VectorKernels.swiGlu(gu, n, vector);
+      assertThat(vector).as("SwiGLU of %d", n).containsExactly(scalar);
+      for (int j = 0; j < n; j++) {
+        double g = gu[j];
+        double expected = g / (1 + Math.exp(-g)) * gu[n + j];
+        assertThat((double) scalar[j]).isCloseTo(expected, org.assertj.core.data.Offset.offset(1e-5 * (1
+            + Math.abs(expected))));
+      }
+      float[] s = matrix(random, 1, n)[0];
+      float[] t = s.clone();
+      for (int j = 0; j < n; j++) {
+        t[j] = JavaDecoder.exp(t[j] - 2f) / 3f;
+      }
+      VectorKernels.expShifted(s, n, 2f);
+      VectorKernels.divide(s, n, 3f);
+      assertThat(s).containsExactly(t);
+    }
+  }
+
+  @Test
+  void scalarKernelComputesTheProduct() {
+    Random random = new Random(5);
+    int in = 37;
+    int out = 53;
+    float[][] w = matrix(random, in, out);
+    float[][] x = matrix(random, 3, in);
+    float[][] y = new float[3][out];
+    JavaDecoder.matmul(w, in, out, x, 3, y, false);
+    for (int b = 0; b < 3; b++) {
+      for (int j = 0; j < out; j++) {
+        double expected = 0;
+        for (int i = 0; i < in; i++) {
+          expected += (double) x[b][i] * w[i][j];
+        }
+        assertThat((double) y[b][j]).isCloseTo(expected, org.assertj.core.data.Offset.offset(1e-4));
+      }
+    }
+  }
+
+  private static float[][] matrix(Random random, int rows, int cols) {
+    float[][] m = new float[rows][cols];
+    for (float[] row : m) {
+      for (int j = 0; j < cols; j++) {
+        row[j] = (float) random.nextGaussian();
+      }
+    }
+    return m;
+  }
+
+  private static float[][] copy(float[][] m) {
+    float[][] c = new float[m.length][];
+    for (int i = 0; i < m.length; i++) {
+      c[i] = m[i].clone();
+    }
+    return c;
+  }
+}
