@@ -37,6 +37,9 @@ final class JavaDecoder implements AutoCloseable {
   /** Output columns per block of a product without the Vector API (the LM head: 32000 columns in blocks of 4096). */
   static final int HEAD_BLOCK = 4096;
 
+  /** Prompt positions per pass of {@link #prefill} (bounds the scratch rows it needs). */
+  static final int PREFILL_CHUNK = 64;
+
   /**
    * Whether products run on {@link VectorKernels}: the JVM resolved {@code jdk.incubator.vector} (an incubator module,
    * resolved only when asked for with {@code --add-modules jdk.incubator.vector}), its preferred species has at least 4
@@ -273,6 +276,17 @@ final class JavaDecoder implements AutoCloseable {
     workers = new Worker[] {workers[0]};
   }
 
+  /**
+   * Prefill in Java: appends {@code tokens} to {@code cache} (host storage, room checked by the caller) and returns the
+   * logits [V] after the last. One sequence on the caller's thread; positions run through the products
+   * {@link #PREFILL_CHUNK} at a time.
+   */
+  float[] prefill(KvCache cache, long[] tokens) {
+    float[] logits = workers[0].prefill(cache, tokens);
+    cache.advance(tokens.length);
+    return logits;
+  }
+
   /** Bytes of the Java weight copies. */
   long bytes() {
     return bytes;
@@ -407,6 +421,9 @@ final class JavaDecoder implements AutoCloseable {
     private float[][] gateUp;
     private float[][] act;
     private float[][] low;
+    /** Per row of a step: the sequence's cache and the position the row is at. */
+    private KvCache[] rowCache;
+    private int[] rowPosition;
     private float[][] logitRows = new float[0][];
     private final float[] cos = new float[dim];
     private final float[] sin = new float[dim];
@@ -418,8 +435,55 @@ final class JavaDecoder implements AutoCloseable {
       int rows = to - from;
       ensureCapacity(rows);
       for (int b = 0; b < rows; b++) {
+        KvCache cache = caches.get(from + b);
+        rowCache[b] = cache;
+        rowPosition[b] = cache.length();
         System.arraycopy(embedding((int) tokens[from + b]), 0, h[b], 0, hidden);
       }
+      layers(rows);
+      java.util.Arrays.fill(rowCache, 0, rows, null);
+      float[][] out = rows == logitRows.length ? logitRows : new float[rows][];
+      logitRows = out;
+      for (int b = 0; b < rows; b++) {
+        rmsNorm(h[b], finalNorm, x[b]);
+        out[b] = new float[vocab];
+      }
+      project(head, x, rows, out);
+      System.arraycopy(out, 0, logits, from, rows);
+    }
+
+    /**
+     * Runs {@code tokens} through the layers as positions {@code cache.length()..} of one sequence, {@link
+     * #PREFILL_CHUNK} positions at a time (each chunk's products over all its positions at once), writes their keys
+     * and values to the cache and returns the logits after the last; does not advance the cache.
+     */
+    float[] prefill(KvCache cache, long[] tokens) {
+      int start = cache.length();
+      int rows = 0;
+      for (int c0 = 0; c0 < tokens.length; c0 += PREFILL_CHUNK) {
+        rows = Math.min(PREFILL_CHUNK, tokens.length - c0);
+        ensureCapacity(rows);
+        for (int b = 0; b < rows; b++) {
+          rowCache[b] = cache;
+          rowPosition[b] = start + c0 + b;
+          System.arraycopy(embedding((int) tokens[c0 + b]), 0, h[b], 0, hidden);
+        }
+        layers(rows);
+      }
+      java.util.Arrays.fill(rowCache, 0, rows, null);
+      float[][] last = {x[rows - 1]};
+      rmsNorm(h[rows - 1], finalNorm, last[0]);
+      float[][] out = {new float[vocab]};
+      project(head, last, 1, out);
+      return out[0];
+    }
+
+    /**
+     * The layers for rows {@code 0..rows-1} of {@code h}: row b is position {@code rowPosition[b]} of the sequence in
+     * {@code rowCache[b]}. Every row's keys and values are written before any row's attention, so rows of one
+     * sequence (prefill) see each other up to their own position.
+     */
+    private void layers(int rows) {
       for (int l = 0; l < layers.length; l++) {
         Layer layer = layers[l];
         for (int b = 0; b < rows; b++) {
@@ -429,15 +493,16 @@ final class JavaDecoder implements AutoCloseable {
         int kOffset = heads * dim;
         int vOffset = kOffset + kvHeads * dim;
         for (int b = 0; b < rows; b++) {
-          KvCache cache = caches.get(from + b);
-          int position = cache.length();
+          int position = rowPosition[b];
           rotary.copy(position, cos, sin, 0);
           float[] row = qkv[b];
           for (int hd = 0; hd < heads + kvHeads; hd++) {
             rope(row, hd * dim);
           }
-          cache.writeHost(l, position, row, kOffset, vOffset);
-          attention(cache, l, position + 1, row, ctx[b]);
+          rowCache[b].writeHost(l, position, row, kOffset, vOffset);
+        }
+        for (int b = 0; b < rows; b++) {
+          attention(rowCache[b], l, rowPosition[b] + 1, qkv[b], ctx[b]);
         }
         project(layer.o, ctx, rows, proj);
         for (int b = 0; b < rows; b++) {
@@ -457,14 +522,6 @@ final class JavaDecoder implements AutoCloseable {
           add(h[b], proj[b], hidden);
         }
       }
-      float[][] out = rows == logitRows.length ? logitRows : new float[rows][];
-      logitRows = out;
-      for (int b = 0; b < rows; b++) {
-        rmsNorm(h[b], finalNorm, x[b]);
-        out[b] = new float[vocab];
-      }
-      project(head, x, rows, out);
-      System.arraycopy(out, 0, logits, from, rows);
     }
 
     private void ensureCapacity(int rows) {
@@ -480,6 +537,8 @@ final class JavaDecoder implements AutoCloseable {
       gateUp = new float[n][2 * intermediate];
       act = new float[n][intermediate];
       low = new float[n][];
+      rowCache = new KvCache[n];
+      rowPosition = new int[n];
       capacity = n;
     }
 
@@ -536,7 +595,7 @@ final class JavaDecoder implements AutoCloseable {
           VectorKernels.expShifted(s, length, max);
         } else {
           for (int t = 0; t < length; t++) {
-            s[t] = exp(s[t] - max);
+            s[t] = Exp.exp(s[t] - max);
           }
         }
         float sum = 0f;
@@ -623,46 +682,8 @@ final class JavaDecoder implements AutoCloseable {
   static void swiGlu(float[] gu, int n, float[] a) {
     for (int j = 0; j < n; j++) {
       float g = gu[j];
-      a[j] = g / (exp(-g) + 1f) * gu[n + j];
+      a[j] = g / (Exp.exp(-g) + 1f) * gu[n + j];
     }
-  }
-
-  // exp(x) = 2^k * e^r with k = round(x / ln 2) and r = x - k ln 2 (ln 2 in two parts, Cody and Waite), e^r by its
-  // Taylor polynomial of degree 7 (|r| <= ln 2 / 2: error below 4e-9, within 2 ulp after rounding).
-  static final float EXP_LOG2E = 1.44269504f;
-  /** 1.5 * 2^23: adding it rounds to an integer, which then sits in the low bits of the sum. */
-  static final float EXP_ROUND = 12582912f;
-  static final float EXP_LN2_HI = 0.693145752f;
-  static final float EXP_LN2_LO = 1.42860677e-6f;
-  /** 1/7!, 1/6!, ..., 1/1!, 1/0! (Horner order). */
-  static final float[] EXP_TAYLOR = {1f / 5040, 1f / 720, 1f / 120, 1f / 24, 1f / 6, 0.5f, 1f, 1f};
-  /** Below this, exp is below the smallest normal float: 0. */
-  static final float EXP_MIN = -87.33654f;
-  /** Above this, inf (exp(88) is 1.65e38, near the largest float). */
-  static final float EXP_MAX = 88f;
-
-  /**
-   * e^x from exactly rounded operations only ({@link Math#fma}, +, *, bit moves), so that {@link VectorKernels#exp}
-   * computes the same bits lane by lane; {@link Math#exp} may differ by an ulp between the interpreter, compiled code
-   * and the Vector API. Within 2 ulp of e^x; 0 below {@link #EXP_MIN}, inf above {@link #EXP_MAX}, NaN for NaN.
-   */
-  static float exp(float x) {
-    if (x < EXP_MIN) {
-      return 0f;
-    }
-    if (x > EXP_MAX) {
-      return Float.POSITIVE_INFINITY;
-    }
-    float t = Math.fma(x, EXP_LOG2E, EXP_ROUND);
-    float k = t - EXP_ROUND;
-    float r = Math.fma(k, -EXP_LN2_HI, x);
-    r = Math.fma(k, -EXP_LN2_LO, r);
-    float p = EXP_TAYLOR[0];
-    for (int i = 1; i < EXP_TAYLOR.length; i++) {
-      p = Math.fma(p, r, EXP_TAYLOR[i]);
-    }
-    int scale = (Float.floatToRawIntBits(t) - Float.floatToRawIntBits(EXP_ROUND) + 127) << 23;
-    return p * Float.intBitsToFloat(scale);
   }
 
   /** {@code out = x / sqrt(mean(x^2) + eps) * weight}. */

@@ -64,6 +64,12 @@ import org.slf4j.LoggerFactory;
 public final class LlamaModel implements AutoCloseable {
 
   private static final Logger LOG = LoggerFactory.getLogger(LlamaModel.class);
+  /**
+   * Whether {@link DecodeMode#JAVA} also prefills in Java ({@link JavaDecoder#prefill}) rather than with libtorch's
+   * {@code linear}: system property {@code kamado.prefill.java}, true unless {@code false}.
+   */
+  static final boolean JAVA_PREFILL = !"false".equalsIgnoreCase(System.getProperty("kamado.prefill.java", "true")
+      .trim());
   private static final float MASKED = -Float.MAX_VALUE;
   /** Label value that the losses ignore (as torch's {@code ignore_index}). */
   public static final long IGNORE_INDEX = -100;
@@ -652,6 +658,10 @@ public final class LlamaModel implements AutoCloseable {
     }
     long[] ids = toLongs(tokens);
     cache.checkRoom(tokens.length);
+    if (decodeMode() == DecodeMode.JAVA && JAVA_PREFILL) {
+      cache.useHost(true);
+      return javaDecoder.prefill(cache, ids);
+    }
     // prefill needs no batch invariance (one sequence): JAVA mode runs libtorch's linear on the stored weights
     DecodeMode mode = decodeMode() == DecodeMode.JAVA ? DecodeMode.JAVA : DecodeMode.ROWS;
     int time = tokens.length;

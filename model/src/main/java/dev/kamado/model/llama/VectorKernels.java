@@ -145,7 +145,7 @@ final class VectorKernels {
   }
 
   /**
-   * {@code s[t] = exp(s[t] - max)} for t below length ({@link JavaDecoder#exp}, lane by lane, so bitwise the same).
+   * {@code s[t] = exp(s[t] - max)} for t below length ({@link Exp#exp}, lane by lane, so bitwise the same).
    */
   static void expShifted(float[] s, int length, float max) {
     int t = 0;
@@ -153,7 +153,18 @@ final class VectorKernels {
       exp(FloatVector.fromArray(SPECIES, s, t).sub(max)).intoArray(s, t);
     }
     for (; t < length; t++) {
-      s[t] = JavaDecoder.exp(s[t] - max);
+      s[t] = Exp.exp(s[t] - max);
+    }
+  }
+
+  /** {@code out[i] = exp((x[i] - shift) * scale)} for i below n ({@link Exp#expScaled}). */
+  static void expScaled(float[] x, int n, float shift, float scale, float[] out) {
+    int i = 0;
+    for (; i + LANES <= n; i += LANES) {
+      exp(FloatVector.fromArray(SPECIES, x, i).sub(shift).mul(scale)).intoArray(out, i);
+    }
+    for (; i < n; i++) {
+      out[i] = Exp.exp((x[i] - shift) * scale);
     }
   }
 
@@ -181,26 +192,26 @@ final class VectorKernels {
     }
     for (; j < n; j++) {
       float g = gu[j];
-      a[j] = g / (JavaDecoder.exp(-g) + 1f) * gu[n + j];
+      a[j] = g / (Exp.exp(-g) + 1f) * gu[n + j];
     }
   }
 
-  /** {@link JavaDecoder#exp} lane by lane, with the same operations in the same order. */
+  /** {@link Exp#exp} lane by lane, with the same operations in the same order. */
   static FloatVector exp(FloatVector x) {
-    FloatVector t = x.fma(JavaDecoder.EXP_LOG2E, JavaDecoder.EXP_ROUND);
-    FloatVector k = t.sub(JavaDecoder.EXP_ROUND);
-    FloatVector r = k.fma(FloatVector.broadcast(SPECIES, -JavaDecoder.EXP_LN2_HI), x);
-    r = k.fma(FloatVector.broadcast(SPECIES, -JavaDecoder.EXP_LN2_LO), r);
-    float[] c = JavaDecoder.EXP_TAYLOR;
+    FloatVector t = x.fma(Exp.EXP_LOG2E, Exp.EXP_ROUND);
+    FloatVector k = t.sub(Exp.EXP_ROUND);
+    FloatVector r = k.fma(FloatVector.broadcast(SPECIES, -Exp.EXP_LN2_HI), x);
+    r = k.fma(FloatVector.broadcast(SPECIES, -Exp.EXP_LN2_LO), r);
+    float[] c = Exp.EXP_TAYLOR;
     FloatVector p = FloatVector.broadcast(SPECIES, c[0]);
     for (int i = 1; i < c.length; i++) {
       p = p.fma(r, FloatVector.broadcast(SPECIES, c[i]));
     }
-    IntVector scale = ((IntVector) t.reinterpretAsInts()).sub(Float.floatToRawIntBits(JavaDecoder.EXP_ROUND)).add(127)
+    IntVector scale = ((IntVector) t.reinterpretAsInts()).sub(Float.floatToRawIntBits(Exp.EXP_ROUND)).add(127)
         .lanewise(VectorOperators.LSHL, 23);
     FloatVector y = p.mul(scale.reinterpretAsFloats());
-    y = y.blend(0f, x.compare(VectorOperators.LT, JavaDecoder.EXP_MIN));
-    return y.blend(Float.POSITIVE_INFINITY, x.compare(VectorOperators.GT, JavaDecoder.EXP_MAX));
+    y = y.blend(0f, x.compare(VectorOperators.LT, Exp.EXP_MIN));
+    return y.blend(Float.POSITIVE_INFINITY, x.compare(VectorOperators.GT, Exp.EXP_MAX));
   }
 
   /** Whether {@link #weightedValues} takes heads of {@code dim} dimensions. */

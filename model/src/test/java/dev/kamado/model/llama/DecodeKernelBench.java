@@ -8,7 +8,7 @@ import org.junit.jupiter.api.Test;
  * {@code -Pbench}: the decode kernels of {@link JavaDecoder} in the same run: GMAC/s of the product without the Vector
  * API ({@link JavaDecoder#matmul}, the baseline: one output row per pass over four weight rows, which C2 vectorises)
  * and with it ({@link VectorKernels#matmul}: packed column tiles, four rows per pass), at 1, 4 and 16 rows on the demo
- * model's and the 58.5M model's shapes; then nanoseconds per exp for {@link Math#exp}, {@link JavaDecoder#exp} and
+ * model's and the 58.5M model's shapes; then nanoseconds per exp for {@link Math#exp}, {@link Exp#exp} and
  * {@link VectorKernels#exp}. Fails if the two products differ in any bit; prints figures and ratios, asserts nothing
  * about speed. Needs the build's {@code --add-modules jdk.incubator.vector} for the vector rows.
  */
@@ -82,7 +82,7 @@ class DecodeKernelBench {
       long t1 = System.nanoTime();
       for (int k = 0; k < 50; k++) {
         for (int i = 0; i < xs.length; i++) {
-          ys[i] = JavaDecoder.exp(xs[i]);
+          ys[i] = Exp.exp(xs[i]);
         }
         sink += ys[k];
       }
@@ -98,7 +98,7 @@ class DecodeKernelBench {
         best[v] = Math.min(best[v], (ts[v + 1] - ts[v]) / (50.0 * xs.length));
       }
     }
-    System.out.printf("exp, ns per value: Math.exp %.2f, JavaDecoder.exp %.2f, VectorKernels.exp %.2f (%.1fx"
+    System.out.printf("exp, ns per value: Math.exp %.2f, Exp.exp %.2f, VectorKernels.exp %.2f (%.1fx"
         + " Math.exp) [%s]%n", best[0], best[1], best[2], best[0] / best[2], sink > 0 ? "ok" : "-");
   }
 

@@ -55,6 +55,37 @@ class InferenceTest {
   }
 
   /**
+   * Mode JAVA prefills in Java, {@link JavaDecoder#PREFILL_CHUNK} positions per pass: a prompt over several passes (and
+   * one continued by a second prefill, and decode after it) stays within 1e-5 of libtorch's forward at every checked
+   * position.
+   */
+  @Test
+  void javaPrefillOverSeveralChunksMatchesForward() {
+    assertThat(LlamaModel.JAVA_PREFILL).isTrue();
+    try (LlamaModel model = TinyModels.model(root, "llama", false, 23)) {
+      model.forceDecodeMode(LlamaModel.DecodeMode.JAVA);
+      int n = 2 * JavaDecoder.PREFILL_CHUNK + 30;
+      int[] tokens = TinyModels.tokens(24, n + 3, 61);
+      float[][] full = TinyModels.forwardRow(model, root, tokens);
+      try (KvCache cache = model.newCache(n + 8)) {
+        float[] last = model.prefill(cache, Arrays.copyOf(tokens, n - 5));
+        assertThat(maxDiff(last, full[n - 6])).as("prefill of %d positions", n - 5).isLessThan(1e-5);
+        last = model.prefill(cache, Arrays.copyOfRange(tokens, n - 5, n));
+        assertThat(maxDiff(last, full[n - 1])).as("a second prefill").isLessThan(1e-5);
+        for (int t = n; t < n + 3; t++) {
+          float[] step = model.decode(List.of(cache), new int[] {tokens[t]})[0];
+          assertThat(maxDiff(step, full[t])).as("decode at " + t).isLessThan(1e-5);
+        }
+      }
+      try (KvCache whole = model.newCache(n + 8)) {
+        float[] once = model.prefill(whole, Arrays.copyOf(tokens, n));
+        assertThat(maxDiff(once, full[n - 1])).as("prefill of %d positions at once", n).isLessThan(1e-5);
+        assertThat(whole.length()).isEqualTo(n);
+      }
+    }
+  }
+
+  /**
    * A cache filled in one decode mode continues in another (its tokens move between the Java and the libtorch
    * storage), and prefill after decoding reads what decoding wrote: every step stays within 1e-5 of forward.
    */

@@ -1,5 +1,6 @@
 package dev.kamado.server.engine;
 
+import dev.kamado.model.llama.Exp;
 import java.util.Arrays;
 import java.util.SplittableRandom;
 
@@ -46,11 +47,12 @@ final class Sampler {
       return -1;
     }
     float invT = (float) (1.0 / params.temperature());
+    // e^((l - max) / T), 0 for masked (-inf) logits; Exp gives the same bits vectorised or not, 4-35x faster than
+    // Math.exp (per token: 4096 values on the demo model, 32000 and more on larger vocabularies)
+    Exp.expScaled(logits, vocab, max, invT, weights);
     double total = 0;
     for (int i = 0; i < vocab; i++) {
-      float w = logits[i] == Float.NEGATIVE_INFINITY ? 0f : (float) Math.exp((logits[i] - max) * invT);
-      weights[i] = w;
-      total += w;
+      total += weights[i];
     }
     if (params.topP() < 1.0) {
       return sampleTopP(vocab, total, params.topP(), random);

@@ -100,108 +100,114 @@ class ServerThroughputBench {
           .forEach(l -> print("server %s", l.substring(l.contains("warm-up: ") ? l.indexOf("warm-up: ")
               : l.indexOf("ready: serving"))));
       print("load average at start: %s", loadAverage());
-      LoadGenerator completions = new LoadGenerator(URI.create("http://127.0.0.1:" + port + "/v1/completions"));
-      LoadGenerator chat = new LoadGenerator(URI.create("http://127.0.0.1:" + port + "/v1/chat/completions"));
-      // The server's warm-up compiled the engine; this compiles the HTTP path (requests, SSE chunks, the client's).
-      completions.run(4, 8, PHASE_SECONDS, i -> completionBody(i, 16));
-
-      long cpu = serverCpuNanos(server);
-      LoadGenerator.Result single = completions.run(1, 3, PHASE_SECONDS, i -> completionBody(i, SINGLE_TOKENS));
-      double singleDecode = single.decodeTokensPerSecond();
-      print("single stream: decode %.1f tokens/s (%d requests x %d tokens, %.1f s), end to end %.1f tokens/s, TTFT"
-          + " %.1f ms; server CPU %.2f ms per token", singleDecode, single.samples().size(), SINGLE_TOKENS,
-          single.wallSeconds(), single.tokensPerSecond(), single.ttft(0.5) * 1000,
-          cpuMillisPerToken(server, cpu, single));
-      print("single stream vs memory-bandwidth bound: %.0f%% (%.1f of %.1f tokens/s)", 100 * singleDecode / bound,
-          singleDecode, bound);
-
-      double[] aggregate = new double[4];
-      int[] levels = {1, 4, 16, 64};
-      for (int l = 0; l < levels.length; l++) {
-        int c = levels[l];
-        cpu = serverCpuNanos(server);
-        long client = clientCpuNanos();
-        LoadGenerator.Result r = completions.run(c, Math.max(c * 2, 4), PHASE_SECONDS,
-            i -> completionBody(i, LOAD_TOKENS));
-        double clientCpu = clientCpuMillisPerToken(client, r);
-        aggregate[l] = r.tokensPerSecond();
-        print("concurrency %2d: %6.1f tokens/s aggregate (%d requests x %d tokens, %.1f s); TTFT p50 %.0f ms, p99 %.0f"
-            + " ms; per-request decode %.1f tokens/s; CPU per token: server %.2f ms, load generator %.2f ms", c,
-            r.tokensPerSecond(), r.samples().size(), LOAD_TOKENS, r.wallSeconds(), r.ttft(0.5) * 1000,
-            r.ttft(0.99) * 1000, r.decodeTokensPerSecond(), cpuMillisPerToken(server, cpu, r), clientCpu);
+      try (LoadGenerator completions = new LoadGenerator(URI.create("http://127.0.0.1:" + port + "/v1/completions"));
+          LoadGenerator chat = new LoadGenerator(URI.create("http://127.0.0.1:" + port + "/v1/chat/completions"))) {
+        phases(server, model, work, bound, completions, chat);
       }
-      print("aggregate at concurrency 16 / own single stream (concurrency 1): %.2fx (goal >= 3x)",
-          aggregate[2] / aggregate[0]);
-
-      // Schema cost. First visits: schemas the server has not seen, 8 requests each at concurrency 1, against the same
-      // requests free at equal token counts; every automaton state's first mask is computed then. Two new schemas one
-      // after the other: the first also runs constrained requests' code for the first time in this server since its
-      // warm-up, the second shows the cost of a new schema's masks alone.
-      for (int k = 1; k <= 2; k++) {
-        JsonNode coldSchema = triageSchema(400 + k);
-        long seed = 10_000L * k;
-        LoadGenerator.Result cold = chat.run(1, 8, i -> chatBody(i, seed + i, coldSchema, 2 * LOAD_TOKENS));
-        LoadGenerator.Result coldFree = chat.run(1, 8,
-            i -> chatBody(i, seed + i, null, cold.samples().get(i).completionTokens()));
-        // the same constrained requests again: same tokens (seeded), every state and mask now cached
-        LoadGenerator.Result again = chat.run(1, 8, i -> chatBody(i, seed + i, coldSchema, 2 * LOAD_TOKENS));
-        print("schema first visits, new schema %d (8 requests at concurrency 1, %.0f tokens each): inter-token decode"
-            + " %.1f tokens/s free vs %.1f constrained -> cost %.1f%%; the same constrained requests again (states"
-            + " cached): %.1f tokens/s -> cost %.1f%%", k, cold.meanCompletionTokens(),
-            coldFree.interTokenTokensPerSecond(), cold.interTokenTokensPerSecond(),
-            100 * (1 - cold.interTokenTokensPerSecond() / coldFree.interTokenTokensPerSecond()),
-            again.interTokenTokensPerSecond(),
-            100 * (1 - again.interTokenTokensPerSecond() / coldFree.interTokenTokensPerSecond()));
-      }
-
-      // Steady state: the bench's schema, warmed up by a phase of its own (new answers, new seeds), then measured at
-      // concurrency 1 and 16 with new seeds again. The first figure compares free answers of 2 x LOAD_TOKENS tokens
-      // with constrained ones, which end when their JSON is complete (often far sooner), so per-request costs weigh on
-      // fewer tokens on the constrained side. The second compares equal token counts: each free request is cut
-      // (max_tokens) to the length of the same constrained request, so both sides have the same requests, tokens,
-      // prompts and KV lengths, and only the constraint differs.
-      JsonNode schemaNode = triageSchema(400);
-      chat.run(16, 32, PHASE_SECONDS, i -> chatBody(i, 20_000 + i, schemaNode, 2 * LOAD_TOKENS));
-      int phase = 0;
-      for (int c : new int[] {1, 16}) {
-        long seed = 100_000L * ++phase;
-        long before = serverCpuNanos(server);
-        LoadGenerator.Result free = chat.run(c, Math.max(c * 2, 4), PHASE_SECONDS,
-            i -> chatBody(i, seed + i, null, 2 * LOAD_TOKENS));
-        double freeCpu = cpuMillisPerToken(server, before, free);
-        before = serverCpuNanos(server);
-        LoadGenerator.Result schema = chat.run(c, Math.max(c * 2, 4), PHASE_SECONDS,
-            i -> chatBody(i, seed + i, schemaNode, 2 * LOAD_TOKENS));
-        double schemaCpu = cpuMillisPerToken(server, before, schema);
-        print("schema cost at concurrency %2d: %.1f tokens/s free vs %.1f constrained (per-request decode %.1f vs"
-            + " %.1f) -> cost %.1f%%; server CPU per token %.3f vs %.3f ms -> %.1f%% (%d vs %d requests, answers of"
-            + " %.0f vs %.0f tokens)", c, free.tokensPerSecond(), schema.tokensPerSecond(),
-            free.decodeTokensPerSecond(), schema.decodeTokensPerSecond(),
-            100 * (1 - schema.decodeTokensPerSecond() / free.decodeTokensPerSecond()), freeCpu, schemaCpu,
-            100 * (schemaCpu / freeCpu - 1), free.samples().size(), schema.samples().size(),
-            free.meanCompletionTokens(), schema.meanCompletionTokens());
-        before = serverCpuNanos(server);
-        LoadGenerator.Result equal = chat.run(c, schema.samples().size(),
-            i -> chatBody(i, seed + i, null, schema.samples().get(i).completionTokens()));
-        double equalCpu = cpuMillisPerToken(server, before, equal);
-        print("schema cost at concurrency %2d, steady state, equal token counts (%.0f per request): inter-token decode"
-            + " %.1f tokens/s free vs %.1f constrained -> cost %.1f%% (goal <= 15%%); aggregate %.1f vs %.1f tokens/s"
-            + " -> %.1f%%; server CPU per token %.3f vs %.3f ms -> %.1f%%", c, schema.meanCompletionTokens(),
-            equal.interTokenTokensPerSecond(), schema.interTokenTokensPerSecond(),
-            100 * (1 - schema.interTokenTokensPerSecond() / equal.interTokenTokensPerSecond()),
-            equal.tokensPerSecond(), schema.tokensPerSecond(),
-            100 * (1 - schema.tokensPerSecond() / equal.tokensPerSecond()), equalCpu, schemaCpu,
-            100 * (schemaCpu / equalCpu - 1));
-      }
-
-      print("load average after the server phases: %s", loadAverage());
-      reference(model, work, singleDecode, single.tokensPerSecond(), aggregate);
     } finally {
       server.destroy();
       if (!server.waitFor(60, TimeUnit.SECONDS)) {
         server.destroyForcibly();
       }
     }
+  }
+
+  private void phases(Process server, Path model, Path work, double bound, LoadGenerator completions,
+      LoadGenerator chat) throws Exception {
+    // The server's warm-up compiled the engine; this compiles the HTTP path (requests, SSE chunks, the client's).
+    completions.run(4, 8, PHASE_SECONDS, i -> completionBody(i, 16));
+
+    long cpu = serverCpuNanos(server);
+    LoadGenerator.Result single = completions.run(1, 3, PHASE_SECONDS, i -> completionBody(i, SINGLE_TOKENS));
+    double singleDecode = single.decodeTokensPerSecond();
+    print("single stream: decode %.1f tokens/s (%d requests x %d tokens, %.1f s), end to end %.1f tokens/s, TTFT"
+        + " %.1f ms; server CPU %.2f ms per token", singleDecode, single.samples().size(), SINGLE_TOKENS,
+        single.wallSeconds(), single.tokensPerSecond(), single.ttft(0.5) * 1000,
+        cpuMillisPerToken(server, cpu, single));
+    print("single stream vs memory-bandwidth bound: %.0f%% (%.1f of %.1f tokens/s)", 100 * singleDecode / bound,
+        singleDecode, bound);
+
+    double[] aggregate = new double[4];
+    int[] levels = {1, 4, 16, 64};
+    for (int l = 0; l < levels.length; l++) {
+      int c = levels[l];
+      cpu = serverCpuNanos(server);
+      long client = clientCpuNanos();
+      LoadGenerator.Result r = completions.run(c, Math.max(c * 2, 4), PHASE_SECONDS,
+          i -> completionBody(i, LOAD_TOKENS));
+      double clientCpu = clientCpuMillisPerToken(client, r);
+      aggregate[l] = r.tokensPerSecond();
+      print("concurrency %2d: %6.1f tokens/s aggregate (%d requests x %d tokens, %.1f s); TTFT p50 %.0f ms, p99 %.0f"
+          + " ms; per-request decode %.1f tokens/s; CPU per token: server %.2f ms, load generator %.2f ms", c,
+          r.tokensPerSecond(), r.samples().size(), LOAD_TOKENS, r.wallSeconds(), r.ttft(0.5) * 1000,
+          r.ttft(0.99) * 1000, r.decodeTokensPerSecond(), cpuMillisPerToken(server, cpu, r), clientCpu);
+    }
+    print("aggregate at concurrency 16 / own single stream (concurrency 1): %.2fx (goal >= 3x)",
+        aggregate[2] / aggregate[0]);
+
+    // Schema cost. First visits: schemas the server has not seen, 8 requests each at concurrency 1, against the same
+    // requests free at equal token counts; every automaton state's first mask is computed then. Two new schemas one
+    // after the other: the first also runs constrained requests' code for the first time in this server since its
+    // warm-up, the second shows the cost of a new schema's masks alone.
+    for (int k = 1; k <= 2; k++) {
+      JsonNode coldSchema = triageSchema(400 + k);
+      long seed = 10_000L * k;
+      LoadGenerator.Result cold = chat.run(1, 8, i -> chatBody(i, seed + i, coldSchema, 2 * LOAD_TOKENS));
+      LoadGenerator.Result coldFree = chat.run(1, 8,
+          i -> chatBody(i, seed + i, null, cold.samples().get(i).completionTokens()));
+      // the same constrained requests again: same tokens (seeded), every state and mask now cached
+      LoadGenerator.Result again = chat.run(1, 8, i -> chatBody(i, seed + i, coldSchema, 2 * LOAD_TOKENS));
+      print("schema first visits, new schema %d (8 requests at concurrency 1, %.0f tokens each): inter-token decode"
+          + " %.1f tokens/s free vs %.1f constrained -> cost %.1f%%; the same constrained requests again (states"
+          + " cached): %.1f tokens/s -> cost %.1f%%", k, cold.meanCompletionTokens(),
+          coldFree.interTokenTokensPerSecond(), cold.interTokenTokensPerSecond(),
+          100 * (1 - cold.interTokenTokensPerSecond() / coldFree.interTokenTokensPerSecond()),
+          again.interTokenTokensPerSecond(),
+          100 * (1 - again.interTokenTokensPerSecond() / coldFree.interTokenTokensPerSecond()));
+    }
+
+    // Steady state: the bench's schema, warmed up by a phase of its own (new answers, new seeds), then measured at
+    // concurrency 1 and 16 with new seeds again. The first figure compares free answers of 2 x LOAD_TOKENS tokens
+    // with constrained ones, which end when their JSON is complete (often far sooner), so per-request costs weigh on
+    // fewer tokens on the constrained side. The second compares equal token counts: each free request is cut
+    // (max_tokens) to the length of the same constrained request, so both sides have the same requests, tokens,
+    // prompts and KV lengths, and only the constraint differs.
+    JsonNode schemaNode = triageSchema(400);
+    chat.run(16, 32, PHASE_SECONDS, i -> chatBody(i, 20_000 + i, schemaNode, 2 * LOAD_TOKENS));
+    int phase = 0;
+    for (int c : new int[] {1, 16}) {
+      long seed = 100_000L * ++phase;
+      long before = serverCpuNanos(server);
+      LoadGenerator.Result free = chat.run(c, Math.max(c * 2, 4), PHASE_SECONDS,
+          i -> chatBody(i, seed + i, null, 2 * LOAD_TOKENS));
+      double freeCpu = cpuMillisPerToken(server, before, free);
+      before = serverCpuNanos(server);
+      LoadGenerator.Result schema = chat.run(c, Math.max(c * 2, 4), PHASE_SECONDS,
+          i -> chatBody(i, seed + i, schemaNode, 2 * LOAD_TOKENS));
+      double schemaCpu = cpuMillisPerToken(server, before, schema);
+      print("schema cost at concurrency %2d: %.1f tokens/s free vs %.1f constrained (per-request decode %.1f vs"
+          + " %.1f) -> cost %.1f%%; server CPU per token %.3f vs %.3f ms -> %.1f%% (%d vs %d requests, answers of"
+          + " %.0f vs %.0f tokens)", c, free.tokensPerSecond(), schema.tokensPerSecond(),
+          free.decodeTokensPerSecond(), schema.decodeTokensPerSecond(),
+          100 * (1 - schema.decodeTokensPerSecond() / free.decodeTokensPerSecond()), freeCpu, schemaCpu,
+          100 * (schemaCpu / freeCpu - 1), free.samples().size(), schema.samples().size(),
+          free.meanCompletionTokens(), schema.meanCompletionTokens());
+      before = serverCpuNanos(server);
+      LoadGenerator.Result equal = chat.run(c, schema.samples().size(),
+          i -> chatBody(i, seed + i, null, schema.samples().get(i).completionTokens()));
+      double equalCpu = cpuMillisPerToken(server, before, equal);
+      print("schema cost at concurrency %2d, steady state, equal token counts (%.0f per request): inter-token decode"
+          + " %.1f tokens/s free vs %.1f constrained -> cost %.1f%% (goal <= 15%%); aggregate %.1f vs %.1f tokens/s"
+          + " -> %.1f%%; server CPU per token %.3f vs %.3f ms -> %.1f%%", c, schema.meanCompletionTokens(),
+          equal.interTokenTokensPerSecond(), schema.interTokenTokensPerSecond(),
+          100 * (1 - schema.interTokenTokensPerSecond() / equal.interTokenTokensPerSecond()),
+          equal.tokensPerSecond(), schema.tokensPerSecond(),
+          100 * (1 - schema.tokensPerSecond() / equal.tokensPerSecond()), equalCpu, schemaCpu,
+          100 * (schemaCpu / equalCpu - 1));
+    }
+
+    print("load average after the server phases: %s", loadAverage());
+    reference(model, work, singleDecode, single.tokensPerSecond(), aggregate);
   }
 
   void reference(Path model, Path work, double singleDecode, double singleEndToEnd, double[] aggregate)

@@ -79,7 +79,7 @@ class SamplerTest {
     double total = 0;
     java.util.List<Integer> ids = new java.util.ArrayList<>();
     for (int i = 0; i < logits.length; i++) {
-      w[i] = logits[i] == Float.NEGATIVE_INFINITY ? 0f : (float) Math.exp((logits[i] - max) * invT);
+      w[i] = logits[i] == Float.NEGATIVE_INFINITY ? 0f : dev.kamado.model.llama.Exp.exp((logits[i] - max) * invT);
       total += w[i];
       if (w[i] > 0) {
         ids.add(i);
