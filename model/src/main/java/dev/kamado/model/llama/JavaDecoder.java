@@ -48,16 +48,25 @@ final class JavaDecoder implements AutoCloseable {
   static final boolean VECTOR = vectorAvailable();
 
   private static boolean vectorAvailable() {
-    if ("false".equalsIgnoreCase(System.getProperty("kamado.decode.vector", "true").trim())
-        || ModuleLayer.boot().findModule("jdk.incubator.vector").isEmpty()) {
+    if (vectorOff() || ModuleLayer.boot().findModule("jdk.incubator.vector").isEmpty()) {
       return false;
     }
     return VectorKernels.LANES >= 4;
   }
 
-  /** The product kernel in use, for logs: "vector, 16 floats" or "scalar (no jdk.incubator.vector)". */
+  private static boolean vectorOff() {
+    return "false".equalsIgnoreCase(System.getProperty("kamado.decode.vector", "true").trim());
+  }
+
+  /**
+   * The kernels in use, for logs: {@code vector, 16 floats}, {@code scalar (kamado.decode.vector=false)} or
+   * {@code scalar (without jdk.incubator.vector)}.
+   */
   static String kernel() {
-    return VECTOR ? "vector, " + VectorKernels.LANES + " floats" : "scalar (without jdk.incubator.vector)";
+    if (VECTOR) {
+      return "vector, " + VectorKernels.LANES + " floats";
+    }
+    return vectorOff() ? "scalar (kamado.decode.vector=false)" : "scalar (without jdk.incubator.vector)";
   }
 
   /**
@@ -277,14 +286,91 @@ final class JavaDecoder implements AutoCloseable {
   }
 
   /**
-   * Prefill in Java: appends {@code tokens} to {@code cache} (host storage, room checked by the caller) and returns the
-   * logits [V] after the last. One sequence on the caller's thread; positions run through the products
-   * {@link #PREFILL_CHUNK} at a time.
+   * Prefill in Java: appends {@code tokens.get(i)} to {@code caches.get(i)} (distinct caches, host storage, room
+   * checked by the caller) and returns the logits [V] after the last token of each. Each sequence runs on one thread,
+   * its positions through the products {@link #PREFILL_CHUNK} at a time; with several decode threads the sequences are
+   * shared out among them, the longest first to the least loaded. A sequence's results do not depend on the others.
    */
-  float[] prefill(KvCache cache, long[] tokens) {
-    float[] logits = workers[0].prefill(cache, tokens);
-    cache.advance(tokens.length);
+  float[][] prefill(List<KvCache> caches, List<long[]> tokens) {
+    int n = caches.size();
+    float[][] logits = new float[n][];
+    int parts = Math.min(workers.length, n);
+    int[] part = new int[n];
+    if (parts > 1) {
+      Integer[] order = new Integer[n];
+      for (int i = 0; i < n; i++) {
+        order[i] = i;
+      }
+      java.util.Arrays.sort(order, (a, b) -> Integer.compare(tokens.get(b).length, tokens.get(a).length));
+      long[] load = new long[parts];
+      for (int i : order) {
+        int least = 0;
+        for (int p = 1; p < parts; p++) {
+          least = load[p] < load[least] ? p : least;
+        }
+        part[i] = least;
+        load[least] += tokens.get(i).length;
+      }
+    }
+    inParts(parts, p -> {
+      for (int i = 0; i < n; i++) {
+        if (part[i] == p) {
+          logits[i] = workers[p].prefill(caches.get(i), tokens.get(i));
+        }
+      }
+    });
+    for (int i = 0; i < n; i++) {
+      caches.get(i).advance(tokens.get(i).length);
+    }
     return logits;
+  }
+
+  /**
+   * Runs {@code body} for parts {@code 0..parts-1}: part 0 on the caller's thread, the others on the pool; returns when
+   * every part has ended, rethrowing the first failure.
+   */
+  private void inParts(int parts, java.util.function.IntConsumer body) {
+    if (parts <= 1) {
+      body.accept(0);
+      return;
+    }
+    pending.clear();
+    for (int p = 1; p < parts; p++) {
+      int part = p;
+      pending.add(pool.submit(() -> body.accept(part)));
+    }
+    Throwable failure = null;
+    try {
+      body.accept(0);
+    } catch (RuntimeException | Error e) {
+      failure = e;
+    }
+    boolean interrupted = false;
+    for (java.util.concurrent.Future<?> f : pending) { // every part ends before the step returns or throws
+      while (true) {
+        try {
+          f.get();
+          break;
+        } catch (InterruptedException e) {
+          interrupted = true;
+        } catch (java.util.concurrent.ExecutionException e) {
+          failure = failure != null ? failure : e.getCause();
+          break;
+        }
+      }
+    }
+    if (interrupted) {
+      Thread.currentThread().interrupt();
+    }
+    if (failure instanceof RuntimeException r) {
+      throw r;
+    }
+    if (failure instanceof Error err) {
+      throw err;
+    }
+    if (failure != null) {
+      throw new IllegalStateException(failure);
+    }
   }
 
   /** Bytes of the Java weight copies. */
@@ -300,49 +386,7 @@ final class JavaDecoder implements AutoCloseable {
     int rows = caches.size();
     float[][] logits = new float[rows][];
     int parts = Math.min(workers.length, rows);
-    if (parts <= 1) {
-      workers[0].decode(caches, tokens, 0, rows, logits);
-    } else {
-      pending.clear();
-      for (int p = 1; p < parts; p++) {
-        Worker w = workers[p];
-        int from = rows * p / parts;
-        int to = rows * (p + 1) / parts;
-        pending.add(pool.submit(() -> w.decode(caches, tokens, from, to, logits)));
-      }
-      Throwable failure = null;
-      try {
-        workers[0].decode(caches, tokens, 0, rows / parts, logits);
-      } catch (RuntimeException | Error e) {
-        failure = e;
-      }
-      boolean interrupted = false;
-      for (java.util.concurrent.Future<?> f : pending) { // every part ends before the step returns or throws
-        while (true) {
-          try {
-            f.get();
-            break;
-          } catch (InterruptedException e) {
-            interrupted = true;
-          } catch (java.util.concurrent.ExecutionException e) {
-            failure = failure != null ? failure : e.getCause();
-            break;
-          }
-        }
-      }
-      if (interrupted) {
-        Thread.currentThread().interrupt();
-      }
-      if (failure instanceof RuntimeException r) {
-        throw r;
-      }
-      if (failure instanceof Error err) {
-        throw err;
-      }
-      if (failure != null) {
-        throw new IllegalStateException(failure);
-      }
-    }
+    inParts(parts, p -> workers[p].decode(caches, tokens, rows * p / parts, rows * (p + 1) / parts, logits));
     for (KvCache cache : caches) {
       cache.advance(1);
     }

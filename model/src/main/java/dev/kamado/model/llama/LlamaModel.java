@@ -660,7 +660,7 @@ public final class LlamaModel implements AutoCloseable {
     cache.checkRoom(tokens.length);
     if (decodeMode() == DecodeMode.JAVA && JAVA_PREFILL) {
       cache.useHost(true);
-      return javaDecoder.prefill(cache, ids);
+      return javaDecoder.prefill(List.of(cache), List.of(ids))[0];
     }
     // prefill needs no batch invariance (one sequence): JAVA mode runs libtorch's linear on the stored weights
     DecodeMode mode = decodeMode() == DecodeMode.JAVA ? DecodeMode.JAVA : DecodeMode.ROWS;
@@ -690,6 +690,50 @@ public final class LlamaModel implements AutoCloseable {
       cache.advance(time);
       return out;
     }
+  }
+
+  /**
+   * {@link #prefill(KvCache, int[])} of several sequences ({@code tokens.get(i)} into {@code caches.get(i)}): in mode
+   * {@link DecodeMode#JAVA} shared out among the {@link #decodeThreads(int) decode threads}, else one after another.
+   * Each sequence's logits are those of its prefill alone.
+   *
+   * @throws IllegalArgumentException when the sizes differ, a cache appears twice, or a token list is empty or holds ids
+   *     outside the vocabulary
+   * @throws IllegalStateException when a cache has no room or is closed
+   */
+  public float[][] prefill(List<KvCache> caches, List<int[]> tokens) {
+    int n = caches.size();
+    if (n != tokens.size()) {
+      throw new IllegalArgumentException("prefill needs one token list per cache, got " + n + " caches and "
+          + tokens.size() + " lists");
+    }
+    if (n == 0) {
+      return new float[0][];
+    }
+    if (n == 1 || decodeMode() != DecodeMode.JAVA || !JAVA_PREFILL) {
+      float[][] out = new float[n][];
+      for (int i = 0; i < n; i++) {
+        out[i] = prefill(caches.get(i), tokens.get(i));
+      }
+      return out;
+    }
+    Set<KvCache> distinct = Collections.newSetFromMap(new IdentityHashMap<>());
+    List<long[]> ids = new ArrayList<>(n);
+    for (int i = 0; i < n; i++) {
+      KvCache c = caches.get(i);
+      if (!distinct.add(c)) {
+        throw new IllegalArgumentException("cache " + i + " appears twice in one prefill");
+      }
+      if (tokens.get(i).length == 0) {
+        throw new IllegalArgumentException("prefill needs at least one token (sequence " + i + ")");
+      }
+      ids.add(toLongs(tokens.get(i)));
+      c.checkRoom(tokens.get(i).length);
+    }
+    for (KvCache c : caches) {
+      c.useHost(true);
+    }
+    return javaDecoder.prefill(caches, ids);
   }
 
   /**

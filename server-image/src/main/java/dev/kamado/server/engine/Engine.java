@@ -32,6 +32,8 @@ public final class Engine implements AutoCloseable {
   private final BlockingQueue<GenerationRequest> waiting;
   private final List<Sequence> running = new ArrayList<>();
   private final List<LanguageModel.SequenceCache> batchCaches = new ArrayList<>();
+  /** Requests taken from the waiting queue for the next {@link #admit()} (engine thread only). */
+  private final List<GenerationRequest> admitting = new ArrayList<>();
   private final Sampler sampler;
   private final AtomicInteger runningCount = new AtomicInteger();
   private final Thread thread;
@@ -151,7 +153,8 @@ public final class Engine implements AutoCloseable {
         if (running.isEmpty()) {
           GenerationRequest next = waiting.poll(IDLE_POLL_MILLIS, TimeUnit.MILLISECONDS);
           if (next != null) {
-            prefill(next);
+            admitting.add(next);
+            admit();
           }
           continue;
         }
@@ -164,63 +167,104 @@ public final class Engine implements AutoCloseable {
       failAll("the engine failed: " + e);
     }
     failAll("the server shut down before the request finished");
+    for (GenerationRequest taken : admitting) {
+      taken.listener().onError("the server is shutting down");
+    }
+    admitting.clear();
     GenerationRequest left;
     while ((left = waiting.poll()) != null) {
       left.listener().onError("the server is shutting down");
     }
   }
 
+  /**
+   * Admits waiting requests (after any already taken into {@link #admitting}) while fewer than max-running run, up to
+   * the step's prompt-token budget (the first always), and prefills them together: {@link LanguageModel#prefill(List,
+   * List)} may run them side by side on the decode threads.
+   */
   private void admit() {
     int budget = settings.maxPrefillTokensPerStep();
-    boolean first = true;
-    while (running.size() < settings.maxRunning()) {
+    for (GenerationRequest taken : admitting) {
+      budget -= taken.promptTokens().length;
+    }
+    while (running.size() + admitting.size() < settings.maxRunning()) {
       GenerationRequest next = waiting.peek();
-      if (next == null || (!first && next.promptTokens().length > budget)) {
-        return;
+      if (next == null || (!admitting.isEmpty() && next.promptTokens().length > budget)) {
+        break;
       }
       waiting.poll();
-      first = false;
       budget -= next.promptTokens().length;
-      prefill(next);
+      admitting.add(next);
+    }
+    if (admitting.isEmpty()) {
+      return;
+    }
+    List<Sequence> sequences = new ArrayList<>(admitting.size());
+    List<LanguageModel.SequenceCache> caches = new ArrayList<>(admitting.size());
+    List<int[]> prompts = new ArrayList<>(admitting.size());
+    for (GenerationRequest request : admitting) {
+      Sequence sequence = newSequence(request);
+      if (sequence != null) {
+        sequences.add(sequence);
+        caches.add(sequence.cache);
+        prompts.add(request.promptTokens());
+      }
+    }
+    admitting.clear();
+    if (sequences.isEmpty()) {
+      return;
+    }
+    float[][] logits;
+    try {
+      logits = model.prefill(caches, prompts);
+    } catch (RuntimeException e) {
+      LOG.warn("prefill failed", e);
+      for (Sequence sequence : sequences) {
+        sequence.cache.close();
+        sequence.request.listener().onError("prefill failed: " + e.getMessage());
+      }
+      return;
+    }
+    for (int i = 0; i < sequences.size(); i++) {
+      Sequence sequence = sequences.get(i);
+      metrics.promptTokens(prompts.get(i).length);
+      running.add(sequence);
+      runningCount.set(running.size());
+      if (accept(sequence, logits[i])) {
+        running.remove(running.size() - 1);
+        runningCount.set(running.size());
+      }
     }
   }
 
-  private void prefill(GenerationRequest request) {
+  /** A sequence with its cache and first mask for {@code request}, or null when it ends here (answered). */
+  private Sequence newSequence(GenerationRequest request) {
     if (request.cancelled()) {
       metrics.finished(FinishReason.CANCELLED, secondsSince(request.arrivalNanos()));
-      return;
+      return null;
     }
     int[] prompt = request.promptTokens();
     int maxTokens = Math.min(request.sampling().maxTokens(), model.contextLength() - prompt.length);
     if (maxTokens < 1) {
       request.listener().onError("the prompt (" + prompt.length + " tokens) leaves no room in the context of "
           + model.contextLength() + " tokens");
-      return;
+      return null;
     }
     LanguageModel.SequenceCache cache = null;
-    Sequence sequence;
-    float[] logits;
     try {
       cache = model.newCache(prompt.length + maxTokens);
-      sequence = new Sequence(request, cache, model.vocabSize(), detokenizers.get());
+      Sequence sequence = new Sequence(request, cache, model.vocabSize(), detokenizers.get());
       if (sequence.cursor != null) {
         sequence.cursor.allowedTokens(sequence.remainingTokens(), sequence.mask);
       }
-      logits = model.prefill(cache, prompt);
+      return sequence;
     } catch (RuntimeException e) {
       if (cache != null) {
         cache.close();
       }
       LOG.warn("prefill failed", e);
       request.listener().onError("prefill failed: " + e.getMessage());
-      return;
-    }
-    metrics.promptTokens(prompt.length);
-    running.add(sequence);
-    runningCount.set(running.size());
-    if (accept(sequence, logits)) {
-      running.remove(running.size() - 1);
-      runningCount.set(running.size());
+      return null;
     }
   }
 

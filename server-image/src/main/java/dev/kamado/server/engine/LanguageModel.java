@@ -21,6 +21,18 @@ public interface LanguageModel extends AutoCloseable {
   float[] prefill(SequenceCache cache, int[] tokens);
 
   /**
+   * Prefills several sequences ({@code tokens.get(i)} into {@code caches.get(i)}), possibly side by side on several
+   * threads; each row is what {@link #prefill(SequenceCache, int[])} of that sequence alone returns.
+   */
+  default float[][] prefill(List<SequenceCache> caches, List<int[]> tokens) {
+    float[][] out = new float[caches.size()][];
+    for (int i = 0; i < out.length; i++) {
+      out[i] = prefill(caches.get(i), tokens.get(i));
+    }
+    return out;
+  }
+
+  /**
    * Appends {@code nextTokens[i]} to {@code caches.get(i)} for every i in one batched step and returns one logits row
    * per sequence. A row does not depend on which other sequences are in the batch.
    */

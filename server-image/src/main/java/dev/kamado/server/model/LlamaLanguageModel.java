@@ -58,6 +58,15 @@ public final class LlamaLanguageModel implements LanguageModel {
   }
 
   @Override
+  public float[][] prefill(List<SequenceCache> caches, List<int[]> tokens) {
+    List<KvCache> kv = new ArrayList<>(caches.size());
+    for (SequenceCache c : caches) {
+      kv.add(((Cache) c).cache);
+    }
+    return model.prefill(kv, tokens);
+  }
+
+  @Override
   public float[][] decode(List<SequenceCache> caches, int[] nextTokens) {
     batch.clear();
     for (int i = 0; i < caches.size(); i++) {

@@ -96,18 +96,28 @@ class ServerWarmupIT {
 
   /** Polls /readyz from start; when it first answers 200, the log must already report the finished warm-up. */
   static ServerProcess startAndCheckReadiness(int steps, int decodeThreads) throws Exception {
-    ServerProcess server = ServerProcess.start(work, "--model", model.toString(), "--port", "0", "--host",
-        "127.0.0.1", "--max-running", "8", "--warmup-steps", Integer.toString(steps), "--decode-threads",
-        Integer.toString(decodeThreads));
+    return startAndCheckReadiness(steps, decodeThreads, true);
+  }
+
+  /**
+   * Like {@link #startAndCheckReadiness(int, int)}; {@code vector} false turns the Vector API kernels off
+   * ({@code -Dkamado.decode.vector=false} through JDK_JAVA_OPTIONS), which the ready line must name.
+   */
+  static ServerProcess startAndCheckReadiness(int steps, int decodeThreads, boolean vector) throws Exception {
+    ServerProcess server = ServerProcess.start(work,
+        vector ? java.util.Map.of() : java.util.Map.of("JDK_JAVA_OPTIONS", "-Dkamado.decode.vector=false"),
+        "--model", model.toString(), "--port", "0", "--host", "127.0.0.1", "--max-running", "8", "--warmup-steps",
+        Integer.toString(steps), "--decode-threads", Integer.toString(decodeThreads));
     try {
-      return checkReadiness(server, steps, decodeThreads);
+      return checkReadiness(server, steps, decodeThreads, vector);
     } catch (Exception | AssertionError e) {
       server.close(); // a failed check leaves no server running
       throw e;
     }
   }
 
-  private static ServerProcess checkReadiness(ServerProcess server, int steps, int decodeThreads) throws Exception {
+  private static ServerProcess checkReadiness(ServerProcess server, int steps, int decodeThreads, boolean vector)
+      throws Exception {
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(180);
     while (true) {
       // the ready line is logged after /readyz turns 200: a log read before a 503 cannot hold it
@@ -129,7 +139,8 @@ class ServerWarmupIT {
     Matcher warmup = WARMUP_LINE.matcher(log);
     assertThat(warmup.find()).as(log).isTrue();
     assertThat(log.indexOf("warm-up: ")).isLessThan(log.indexOf("ready: serving"));
-    assertThat(log).contains("(decode: JAVA, " + decodeThreads + " decode thread(s))");
+    assertThat(log).contains("(decode: JAVA, " + decodeThreads + " decode thread(s), "
+        + (vector ? "vector, " : "scalar (kamado.decode.vector=false) kernel"));
     int tokens = Integer.parseInt(warmup.group(1));
     if (steps == 0) {
       assertThat(tokens).isZero();
@@ -148,11 +159,12 @@ class ServerWarmupIT {
   @Test
   void readyOnlyAfterWarmupAndAnswersIndependentOfIt() throws Exception {
     List<String> cold;
-    try (ServerProcess server = startAndCheckReadiness(0, 1)) {
+    // no warm-up, one decode thread, the scalar kernels
+    try (ServerProcess server = startAndCheckReadiness(0, 1, false)) {
       cold = answers(server);
       assertThat(server.terminate(Duration.ofSeconds(60))).isZero();
     }
-    // with the warm-up, and each step of several sequences split over 3 threads: the same answers
+    // with the warm-up, each step of several sequences split over 3 threads, the Vector API kernels: the same answers
     try (ServerProcess server = startAndCheckReadiness(STEPS, 3)) {
       List<String> warm = answers(server);
       assertThat(warm).isEqualTo(cold);
