@@ -14,13 +14,18 @@ final class Sampler {
   /** Weights below this (the largest is 1) are left out of top-p's first, cheaper sort. */
   private static final float PREFILTER = 1f / 256;
 
+  /** A mask allowing at most 1/SPARSE of the vocabulary is sampled among its ids only ({@link #sampleAmong}). */
+  private static final int SPARSE = 16;
+
   private final float[] weights;
+  private final int[] ids;
   private long[] order;
   /** The running sum {@link #nucleus} reached. */
   private double kept;
 
   Sampler(int vocabSize) {
     this.weights = new float[vocabSize];
+    this.ids = new int[vocabSize];
   }
 
   /**
@@ -32,6 +37,10 @@ final class Sampler {
   int sample(float[] logits, long[] mask, int allowedLimit, SamplingParams params, SplittableRandom random) {
     int vocab = Math.min(logits.length, allowedLimit);
     if (mask != null) {
+      int n = allowedIds(mask, vocab);
+      if (n >= 0) {
+        return sampleAmong(logits, n, vocab, params, random);
+      }
       applyMask(logits, mask, vocab);
     }
     if (params.greedy()) {
@@ -67,6 +76,82 @@ final class Sampler {
         last = i;
         if (acc > u) {
           return i;
+        }
+      }
+    }
+    return last;
+  }
+
+  /**
+   * Puts the ids the mask allows below {@code vocab} into {@link #ids}, in order, and returns their count, or -1 when
+   * they are more than {@link #SPARSE} of the vocabulary (then the dense path is cheaper).
+   */
+  private int allowedIds(long[] mask, int vocab) {
+    int words = (vocab + 63) / 64;
+    int count = 0;
+    for (int word = 0; word < words; word++) {
+      count += Long.bitCount(word == words - 1 && vocab % 64 != 0 ? mask[word] & ((1L << (vocab % 64)) - 1)
+          : mask[word]);
+    }
+    if (count > vocab / SPARSE) {
+      return -1;
+    }
+    int n = 0;
+    for (int word = 0; word < words; word++) {
+      long bits = mask[word];
+      while (bits != 0) {
+        int id = word * 64 + Long.numberOfTrailingZeros(bits);
+        if (id >= vocab) {
+          break;
+        }
+        ids[n++] = id;
+        bits &= bits - 1;
+      }
+    }
+    return n;
+  }
+
+  /**
+   * {@link #sample} among the {@code n} allowed {@link #ids} only, with the same pick as masking every other logit to
+   * -inf and taking the dense path: the same maximum, ties by lower id, the same weights (0 for the others, which
+   * leaves every sum unchanged) summed in the same order, the same draw. The logits are left as they are.
+   */
+  private int sampleAmong(float[] logits, int n, int vocab, SamplingParams params, SplittableRandom random) {
+    int best = -1;
+    float max = Float.NEGATIVE_INFINITY;
+    for (int k = 0; k < n; k++) {
+      int id = ids[k];
+      if (logits[id] > max) {
+        max = logits[id];
+        best = id;
+      }
+    }
+    if (params.greedy() || best < 0) {
+      return best;
+    }
+    float invT = (float) (1.0 / params.temperature());
+    Arrays.fill(weights, 0, vocab, 0f);
+    double total = 0;
+    for (int k = 0; k < n; k++) {
+      int id = ids[k];
+      float w = Exp.exp((logits[id] - max) * invT);
+      weights[id] = w;
+      total += w;
+    }
+    if (params.topP() < 1.0) {
+      return sampleTopP(vocab, total, params.topP(), random);
+    }
+    double u = random.nextDouble() * total;
+    double acc = 0;
+    int last = -1;
+    for (int k = 0; k < n; k++) {
+      int id = ids[k];
+      float w = weights[id];
+      if (w > 0) {
+        acc += w;
+        last = id;
+        if (acc > u) {
+          return id;
         }
       }
     }

@@ -30,6 +30,52 @@ class SamplerTest {
         .isEqualTo(-1);
   }
 
+  /**
+   * A mask that allows few tokens is sampled among its ids only: the pick must be the dense path's (every other logit
+   * at -inf, no mask), for greedy, temperature and top-p, with ties, masks reaching past the id limit, and masks just
+   * above and below the sparse threshold (1/16 of the vocabulary).
+   */
+  @Test
+  void sparseMaskPicksWhatTheDenseMaskPicks() {
+    int vocab = 1000;
+    int limit = 990;
+    Sampler sparse = new Sampler(vocab);
+    Sampler dense = new Sampler(vocab);
+    SplittableRandom gen = new SplittableRandom(17);
+    int sparseCases = 0;
+    for (int trial = 0; trial < 3000; trial++) {
+      float[] logits = new float[vocab];
+      for (int i = 0; i < vocab; i++) {
+        logits[i] = trial % 5 == 0 ? (float) gen.nextInt(3) : (float) (gen.nextGaussian() * (1 + trial % 7));
+      }
+      long[] mask = new long[(vocab + 63) / 64];
+      int allowed = 1 + gen.nextInt(trial % 3 == 0 ? 90 : 40);
+      for (int k = 0; k < allowed; k++) {
+        int id = gen.nextInt(vocab);
+        mask[id / 64] |= 1L << (id % 64);
+      }
+      int set = 0;
+      for (int i = 0; i < limit; i++) {
+        set += (mask[i / 64] >>> (i % 64) & 1) != 0 ? 1 : 0;
+      }
+      sparseCases += set <= limit / 16 ? 1 : 0;
+      float[] masked = logits.clone();
+      for (int i = 0; i < vocab; i++) {
+        if ((mask[i / 64] >>> (i % 64) & 1) == 0) {
+          masked[i] = Float.NEGATIVE_INFINITY;
+        }
+      }
+      double temperature = trial % 4 == 0 ? 0 : 0.3 + gen.nextDouble();
+      double topP = trial % 3 == 0 ? 1.0 : 0.2 + 0.8 * gen.nextDouble();
+      long seed = gen.nextLong();
+      int expected = dense.sample(masked, null, limit, params(temperature, topP), new SplittableRandom(seed));
+      int actual = sparse.sample(logits.clone(), mask, limit, params(temperature, topP), new SplittableRandom(seed));
+      assertThat(actual).as("trial %d: %d allowed, temperature %s, top-p %s", trial, set, temperature, topP)
+          .isEqualTo(expected);
+    }
+    assertThat(sparseCases).as("trials on the sparse path").isGreaterThan(1000).isLessThan(3000);
+  }
+
   @Test
   void idsAtOrAboveTheLimitAreNeverPicked() {
     Sampler sampler = new Sampler(4);

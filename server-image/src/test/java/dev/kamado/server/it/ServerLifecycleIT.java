@@ -31,7 +31,10 @@ class ServerLifecycleIT {
   @BeforeAll
   static void writeModel() throws Exception {
     work = Files.createTempDirectory("kamado-server-lifecycle");
-    model = TinyModel.write(work.resolve("tiny"), 640, 64, 2, 4096, 5);
+    // A 32000-token LM head (the tokenizer decodes only the first ids) makes each token cost about a millisecond, so
+    // that a 3000-token stream is still running while the checks below look at it: a 640-token model answers it in
+    // tens of milliseconds since decode and prefill run on the vector kernels.
+    model = TinyModel.write(work.resolve("tiny"), 32000, 256, 2, 4096, 5);
   }
 
   @AfterAll
@@ -101,7 +104,7 @@ class ServerLifecycleIT {
       awaitMetric(server, "kamado_requests_running", 0);
 
       // SIGTERM with a request in flight: it completes, newcomers get 503 (or a refused connection), exit 0.
-      BufferedReader inFlight = openStream(server, longStream(400));
+      BufferedReader inFlight = openStream(server, longStream(3000));
       awaitMetric(server, "kamado_requests_running", 1);
       server.process.destroy();
       long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
