@@ -380,24 +380,16 @@ final class JavaDecoder implements AutoCloseable {
 
   /**
    * One decode step: appends {@code tokens[i]} to {@code caches.get(i)} (host storage, room checked by the caller) and
-   * returns the logits [V] of each sequence; {@code then} (may be null) runs on each part's thread for its rows once
-   * they are decoded and their caches advanced.
+   * returns the logits [V] of each sequence.
    */
-  float[][] decode(List<KvCache> caches, long[] tokens, LlamaModel.DecodedRows then) {
+  float[][] decode(List<KvCache> caches, long[] tokens) {
     int rows = caches.size();
     float[][] logits = new float[rows][];
     int parts = Math.min(workers.length, rows);
-    inParts(parts, p -> {
-      int from = rows * p / parts;
-      int to = rows * (p + 1) / parts;
-      workers[p].decode(caches, tokens, from, to, logits);
-      for (int i = from; i < to; i++) {
-        caches.get(i).advance(1);
-      }
-      if (then != null) {
-        then.decoded(p, from, to, logits);
-      }
-    });
+    inParts(parts, p -> workers[p].decode(caches, tokens, rows * p / parts, rows * (p + 1) / parts, logits));
+    for (KvCache cache : caches) {
+      cache.advance(1);
+    }
     return logits;
   }
 

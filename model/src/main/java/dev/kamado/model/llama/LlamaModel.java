@@ -744,30 +744,6 @@ public final class LlamaModel implements AutoCloseable {
    * @throws IllegalStateException when a cache is full or closed
    */
   public float[][] decode(List<KvCache> caches, int[] nextTokens) {
-    return decode(caches, nextTokens, null);
-  }
-
-  /**
-   * What to do with rows of a decode step as soon as they are decoded, on the thread that decoded them (see
-   * {@link #decode(List, int[], DecodedRows)}).
-   */
-  @FunctionalInterface
-  public interface DecodedRows {
-
-    /**
-     * Rows {@code from..to-1} of {@code logits} are final and their caches advanced; {@code part} numbers the thread
-     * (0 = the caller's; parts run at the same time, each row in exactly one part).
-     */
-    void decoded(int part, int from, int to, float[][] logits);
-  }
-
-  /**
-   * {@link #decode(List, int[])}, then {@code then} for every row: in mode {@link DecodeMode#JAVA} on the decode thread
-   * that computed the row, right after its part of the step (so per-row work after decoding, such as sampling, runs
-   * side by side too); in the other modes once, for all rows, on the caller's thread. A failure in {@code then} fails
-   * the step.
-   */
-  public float[][] decode(List<KvCache> caches, int[] nextTokens, DecodedRows then) {
     int batch = caches.size();
     if (batch == 0 || batch != nextTokens.length) {
       throw new IllegalArgumentException("decode needs one token per cache, got " + batch + " caches and "
@@ -789,21 +765,16 @@ public final class LlamaModel implements AutoCloseable {
       c.useHost(mode == DecodeMode.JAVA);
     }
     if (mode == DecodeMode.JAVA) {
-      return javaDecoder.decode(caches, ids, then);
+      return javaDecoder.decode(caches, ids);
     }
-    float[][] out;
     if (batch <= GemmRowCheck.MAX_ROWS) {
-      out = decodeGroup(caches, ids, mode);
-    } else {
-      out = new float[batch][];
-      for (int from = 0; from < batch; from += GemmRowCheck.MAX_ROWS) {
-        int to = Math.min(batch, from + GemmRowCheck.MAX_ROWS);
-        float[][] part = decodeGroup(caches.subList(from, to), Arrays.copyOfRange(ids, from, to), mode);
-        System.arraycopy(part, 0, out, from, to - from);
-      }
+      return decodeGroup(caches, ids, mode);
     }
-    if (then != null) {
-      then.decoded(0, 0, batch, out);
+    float[][] out = new float[batch][];
+    for (int from = 0; from < batch; from += GemmRowCheck.MAX_ROWS) {
+      int to = Math.min(batch, from + GemmRowCheck.MAX_ROWS);
+      float[][] part = decodeGroup(caches.subList(from, to), Arrays.copyOfRange(ids, from, to), mode);
+      System.arraycopy(part, 0, out, from, to - from);
     }
     return out;
   }

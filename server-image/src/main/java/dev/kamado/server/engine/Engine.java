@@ -34,12 +34,7 @@ public final class Engine implements AutoCloseable {
   private final List<LanguageModel.SequenceCache> batchCaches = new ArrayList<>();
   /** Requests taken from the waiting queue for the next {@link #admit()} (engine thread only). */
   private final List<GenerationRequest> admitting = new ArrayList<>();
-  /** Most decode parts of a step (the server's --decode-threads is at most 64). */
-  private static final int MAX_PARTS = 64;
   private final Sampler sampler;
-  /** Samplers of decode parts 1.. (part 0, the engine thread, uses {@link #sampler}). */
-  private final java.util.concurrent.atomic.AtomicReferenceArray<Sampler> partSamplers =
-      new java.util.concurrent.atomic.AtomicReferenceArray<>(MAX_PARTS);
   private final AtomicInteger runningCount = new AtomicInteger();
   private final Thread thread;
   private volatile boolean accepting = true;
@@ -235,7 +230,7 @@ public final class Engine implements AutoCloseable {
       metrics.promptTokens(prompts.get(i).length);
       running.add(sequence);
       runningCount.set(running.size());
-      if (accept(sequence, logits[i], sampler)) {
+      if (accept(sequence, logits[i])) {
         running.remove(running.size() - 1);
         runningCount.set(running.size());
       }
@@ -282,18 +277,11 @@ public final class Engine implements AutoCloseable {
       batchCaches.add(sequence.cache);
       tokens[i] = sequence.lastToken;
     }
-    boolean[] finished = new boolean[n];
-    // each part of the step samples its own rows on the thread that decoded them, with its own sampler
-    model.decode(batchCaches, tokens, (part, from, to, logits) -> {
-      Sampler partSampler = sampler(part);
-      for (int i = from; i < to; i++) {
-        finished[i] = accept(running.get(i), logits[i], partSampler);
-      }
-    });
+    float[][] logits = model.decode(batchCaches, tokens);
     int kept = 0;
     for (int i = 0; i < n; i++) {
       Sequence sequence = running.get(i);
-      if (!finished[i]) {
+      if (!accept(sequence, logits[i])) {
         running.set(kept++, sequence);
       }
     }
@@ -303,28 +291,8 @@ public final class Engine implements AutoCloseable {
     runningCount.set(running.size());
   }
 
-  /** The sampler of decode part {@code part} (one per thread, made on first use). */
-  private Sampler sampler(int part) {
-    if (part == 0) {
-      return sampler;
-    }
-    if (part >= MAX_PARTS) {
-      throw new IllegalStateException("decode part " + part + " beyond " + MAX_PARTS);
-    }
-    Sampler s = partSamplers.get(part);
-    if (s == null) {
-      partSamplers.compareAndSet(part, null, new Sampler(model.vocabSize()));
-      s = partSamplers.get(part);
-    }
-    return s;
-  }
-
-  /**
-   * Samples the next token of {@code sequence} from {@code logits} with {@code sampler}; returns whether the sequence
-   * finished. Runs on a decode thread for the rows of its part: it touches only this sequence, its request's listener
-   * (thread-safe) and the metrics (thread-safe).
-   */
-  private boolean accept(Sequence sequence, float[] logits, Sampler sampler) {
+  /** Samples the next token of {@code sequence} from {@code logits}; returns whether the sequence finished. */
+  private boolean accept(Sequence sequence, float[] logits) {
     GenerationRequest request = sequence.request;
     if (request.cancelled()) {
       finish(sequence, FinishReason.CANCELLED);

@@ -38,22 +38,6 @@ public interface LanguageModel extends AutoCloseable {
    */
   float[][] decode(List<SequenceCache> caches, int[] nextTokens);
 
-  /**
-   * {@link #decode(List, int[])}, then {@code then} for every row, possibly on the thread that decoded it, parts side by
-   * side (each row in exactly one part). By default once for all rows, as part 0, on the caller's thread.
-   */
-  default float[][] decode(List<SequenceCache> caches, int[] nextTokens, DecodedRows then) {
-    float[][] logits = decode(caches, nextTokens);
-    then.decoded(0, 0, logits.length, logits);
-    return logits;
-  }
-
-  /** Rows {@code from..to-1} of a decode step's logits are ready; {@code part} numbers the thread (0 = the caller). */
-  @FunctionalInterface
-  interface DecodedRows {
-    void decoded(int part, int from, int to, float[][] logits);
-  }
-
   @Override
   void close();
 

@@ -76,15 +76,6 @@ public final class LlamaLanguageModel implements LanguageModel {
   }
 
   @Override
-  public float[][] decode(List<SequenceCache> caches, int[] nextTokens, DecodedRows then) {
-    batch.clear();
-    for (int i = 0; i < caches.size(); i++) {
-      batch.add(((Cache) caches.get(i)).cache);
-    }
-    return model.decode(batch, nextTokens, then::decoded);
-  }
-
-  @Override
   public void close() {
     model.close();
     manager.close();
