@@ -148,7 +148,14 @@ public final class Main implements Callable<Integer> {
       System.err.println("Run with --help for the options.");
       return EXIT_CONFIG;
     });
-    int code = commandLine.execute(args);
+    int code;
+    try {
+      code = commandLine.execute(args);
+    } catch (Throwable t) { // an Error picocli passes on: exit rather than linger with Vert.x threads and no engine
+      System.err.println("kamado-server: fatal: " + t);
+      t.printStackTrace();
+      code = 1;
+    }
     if (code != 0) {
       System.exit(code);
     }

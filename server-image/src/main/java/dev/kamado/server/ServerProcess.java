@@ -107,6 +107,12 @@ final class ServerProcess {
         model.config().vocabSize(), started.contextLength());
     try {
       warmUp(started, model, constraints);
+      if (started.failure() != null) {
+        System.err.println("kamado-server: the engine failed during the warm-up: " + started.failure());
+        started.close();
+        vertx.close();
+        return Main.EXIT_MODEL;
+      }
       if (stop.await(config.warmupDelay().toMillis(), TimeUnit.MILLISECONDS)) {
         return shutdown(vertx, api, started);
       }

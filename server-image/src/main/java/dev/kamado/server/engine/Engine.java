@@ -37,6 +37,7 @@ public final class Engine implements AutoCloseable {
   private final Sampler sampler;
   private final AtomicInteger runningCount = new AtomicInteger();
   private final Thread thread;
+  private volatile String failure;
   private volatile boolean accepting = true;
   private volatile boolean stopping;
 
@@ -97,12 +98,26 @@ public final class Engine implements AutoCloseable {
    * @throws QueueFullException when the waiting queue is full or the engine is shutting down
    */
   public void submit(GenerationRequest request) throws QueueFullException {
+    String failed = failure;
+    if (failed != null) {
+      throw new QueueFullException("the engine failed (" + failed + "); the server must be restarted",
+          QueueFullException.Kind.ENGINE_FAILED);
+    }
     if (!accepting) {
-      throw new QueueFullException("the server is shutting down", true);
+      throw new QueueFullException("the server is shutting down", QueueFullException.Kind.SHUTTING_DOWN);
     }
     if (!waiting.offer(request)) {
-      throw new QueueFullException("the waiting queue is full (" + settings.maxWaiting() + " requests)", false);
+      throw new QueueFullException("the waiting queue is full (" + settings.maxWaiting() + " requests)",
+          QueueFullException.Kind.FULL);
     }
+  }
+
+  /**
+   * Why the engine's thread stopped on an error (then every request fails and new ones are refused: the server must be
+   * restarted, which /healthz tells a kubelet), or null while it works.
+   */
+  public String failure() {
+    return failure;
   }
 
   /** Cancels a request wherever it is; a waiting one leaves the queue at once. */
@@ -164,6 +179,7 @@ public final class Engine implements AutoCloseable {
       Thread.currentThread().interrupt();
     } catch (RuntimeException | Error e) {
       LOG.error("engine failed", e);
+      failure = e.toString();
       failAll("the engine failed: " + e);
     }
     failAll("the server shut down before the request finished");

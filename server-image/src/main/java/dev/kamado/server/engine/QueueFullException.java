@@ -1,19 +1,29 @@
 package dev.kamado.server.engine;
 
-/** The waiting queue is full (or the engine no longer accepts work); the caller should retry later. */
+/** The engine does not take a request now: its waiting queue is full, it is shutting down, or it failed. */
 public final class QueueFullException extends Exception {
 
   private static final long serialVersionUID = 1L;
 
-  private final boolean shuttingDown;
-
-  QueueFullException(String message, boolean shuttingDown) {
-    super(message);
-    this.shuttingDown = shuttingDown;
+  /** Why a request was refused. */
+  public enum Kind {
+    /** The waiting queue is full: retry later (429). */
+    FULL,
+    /** The server is shutting down (503). */
+    SHUTTING_DOWN,
+    /** The engine's thread stopped on an error: the server must be restarted (503). */
+    ENGINE_FAILED
   }
 
-  /** Whether the engine refuses because it is shutting down rather than because it is busy. */
-  public boolean shuttingDown() {
-    return shuttingDown;
+  private final Kind kind;
+
+  QueueFullException(String message, Kind kind) {
+    super(message);
+    this.kind = kind;
+  }
+
+  /** Why the request was refused. */
+  public Kind kind() {
+    return kind;
   }
 }

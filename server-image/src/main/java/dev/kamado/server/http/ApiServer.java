@@ -106,8 +106,7 @@ public final class ApiServer {
     router.get("/v1/models").handler(this::models);
     router.get("/metrics").handler(ctx -> ctx.response().putHeader("Content-Type", ServerMetrics.CONTENT_TYPE)
         .end(metrics.scrape()));
-    router.get("/healthz").handler(ctx -> ctx.response().putHeader("Content-Type", "application/json")
-        .end("{\"status\":\"ok\"}"));
+    router.get("/healthz").handler(this::healthz);
     router.get("/readyz").handler(this::readyz);
     router.errorHandler(404, ctx -> sendError(ctx.response(), new ApiError(404, "invalid_request_error", null,
         "not_found", "no route " + ctx.request().method() + " " + ctx.request().path())));
@@ -122,9 +121,29 @@ public final class ApiServer {
 
   private void readyz(RoutingContext ctx) {
     Phase now = phase;
+    if (engineFailure() != null) {
+      ctx.response().setStatusCode(503).putHeader("Content-Type", "application/json").end("{\"status\":\"failed\"}");
+      return;
+    }
     ctx.response().setStatusCode(now == Phase.READY ? 200 : 503).putHeader("Content-Type", "application/json")
         .end("{\"status\":\"" + (now == Phase.READY ? "ready" : now == Phase.STARTING ? "loading" : "draining")
             + "\"}");
+  }
+
+  /** Alive unless the engine's thread stopped on an error: then 503, so that a kubelet restarts the server. */
+  private void healthz(RoutingContext ctx) {
+    String failure = engineFailure();
+    if (failure != null) {
+      ctx.response().setStatusCode(503).putHeader("Content-Type", "application/json")
+          .end(io.vertx.core.json.JsonObject.of("status", "engine failed", "error", failure).encode());
+      return;
+    }
+    ctx.response().putHeader("Content-Type", "application/json").end("{\"status\":\"ok\"}");
+  }
+
+  private String engineFailure() {
+    Serving current = serving;
+    return current == null ? null : current.engine().failure();
   }
 
   private void models(RoutingContext ctx) {
@@ -238,9 +257,11 @@ public final class ApiServer {
       serving.engine().submit(generation);
     } catch (QueueFullException e) {
       response.putHeader("Retry-After", "1");
-      sendError(response, e.shuttingDown()
-          ? new ApiError(503, "service_unavailable", null, "shutting_down", e.getMessage())
-          : new ApiError(429, "rate_limit_exceeded", null, "queue_full", e.getMessage() + "; retry later"));
+      sendError(response, switch (e.kind()) {
+        case SHUTTING_DOWN -> new ApiError(503, "service_unavailable", null, "shutting_down", e.getMessage());
+        case ENGINE_FAILED -> new ApiError(503, "server_error", null, "engine_failed", e.getMessage());
+        case FULL -> new ApiError(429, "rate_limit_exceeded", null, "queue_full", e.getMessage() + "; retry later");
+      });
       return;
     }
     response.closeHandler(v -> {

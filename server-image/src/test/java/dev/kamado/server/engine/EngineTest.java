@@ -195,7 +195,8 @@ class EngineTest {
     engine.cancel(second);
     engine.stopAccepting();
     assertThatThrownBy(() -> engine.submit(new GenerationRequest(new int[] {3}, slow, null, new Collector())))
-        .isInstanceOf(QueueFullException.class).matches(e -> ((QueueFullException) e).shuttingDown());
+        .isInstanceOf(QueueFullException.class)
+        .matches(e -> ((QueueFullException) e).kind() == QueueFullException.Kind.SHUTTING_DOWN);
   }
 
   @Test
@@ -247,6 +248,61 @@ class EngineTest {
       after.add(runAlone(p, sampled));
     }
     assertThat(after).isEqualTo(before);
+  }
+
+  /**
+   * An error on the engine thread (here a LinkageError from decode, as a jar built against another model core would
+   * give) answers the running request with an error, and every later request is refused as ENGINE_FAILED instead of
+   * waiting forever; {@link Engine#failure()} says why (the server's /healthz and /readyz then answer 503).
+   */
+  @Test
+  void aFailedEngineAnswersItsRequestAndRefusesNewOnes() throws Exception {
+    ToyLanguageModel toy = new ToyLanguageModel(0, 4096);
+    model = toy;
+    LanguageModel broken = new LanguageModel() {
+      @Override
+      public int vocabSize() {
+        return toy.vocabSize();
+      }
+
+      @Override
+      public int contextLength() {
+        return toy.contextLength();
+      }
+
+      @Override
+      public SequenceCache newCache(int capacityTokens) {
+        return toy.newCache(capacityTokens);
+      }
+
+      @Override
+      public float[] prefill(SequenceCache cache, int[] tokens) {
+        return toy.prefill(cache, tokens);
+      }
+
+      @Override
+      public float[][] decode(List<SequenceCache> caches, int[] nextTokens) {
+        throw new LinkageError("simulated: decode is missing");
+      }
+
+      @Override
+      public void close() {
+        toy.close();
+      }
+    };
+    engine = new Engine(broken, () -> Detokenizer.ofBytes(ToyLanguageModel.tokenBytes()), ToyLanguageModel.VOCAB,
+        Set.of(ToyLanguageModel.EOS), new EngineSettings(4, 4, 64), EngineMetrics.NONE);
+    engine.start();
+    assertThat(engine.failure()).isNull();
+    Collector c = new Collector();
+    engine.submit(new GenerationRequest(new int[] {1, 2, 3}, new SamplingParams(5, 0, 1, 0, List.of()), null, c));
+    assertThatThrownBy(() -> c.result.get(10, TimeUnit.SECONDS)).hasMessageContaining("the engine failed")
+        .hasMessageContaining("simulated");
+    assertThat(engine.failure()).contains("LinkageError", "simulated");
+    assertThatThrownBy(() -> engine.submit(new GenerationRequest(new int[] {1}, new SamplingParams(5, 0, 1, 0,
+        List.of()), null, new Collector()))).isInstanceOf(QueueFullException.class)
+        .hasMessageContaining("must be restarted")
+        .matches(e -> ((QueueFullException) e).kind() == QueueFullException.Kind.ENGINE_FAILED);
   }
 
   @Test
