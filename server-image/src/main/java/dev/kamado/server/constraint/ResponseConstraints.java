@@ -21,6 +21,11 @@ import java.util.Set;
  */
 public final class ResponseConstraints {
 
+  /** Random generations run for a request's new schema before it is queued (see {@link #forRequest}). */
+  static final int REQUEST_WARMUP_GENERATIONS = 8;
+  /** Tokens of each of those generations at most. */
+  static final int REQUEST_WARMUP_TOKENS = 96;
+
   private final TokenVocabulary vocabulary;
   private final ConstrainedDecoder defaultDecoder;
   private final TokenConstraint defaultConstraint;
@@ -116,7 +121,17 @@ public final class ResponseConstraints {
     if (responseFormat == null) {
       return defaultConstraint;
     }
-    return new SchemaTokenConstraint(decoder(responseFormat));
+    ConstrainedDecoder decoder = decoder(responseFormat);
+    if (decoder.claimWarmup()) {
+      // The first request under a schema the server has not seen runs a few random generations under it here, on its
+      // HTTP worker thread, before it is queued: the automaton states and masks they reach (most of those a model's
+      // answers reach) are then computed off the engine thread, which would otherwise stall every running stream for
+      // each first mask. It costs this request's time to first token, no one else's.
+      for (int g = 0; g < REQUEST_WARMUP_GENERATIONS; g++) {
+        decoder.prewarm(1, REQUEST_WARMUP_TOKENS, g);
+      }
+    }
+    return new SchemaTokenConstraint(decoder);
   }
 
   private ConstrainedDecoder decoder(JsonNode responseFormat) {

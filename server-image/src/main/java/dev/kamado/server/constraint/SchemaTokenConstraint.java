@@ -13,6 +13,11 @@ public final class SchemaTokenConstraint implements TokenConstraint {
     this.decoder = decoder;
   }
 
+  /** The decoder (for tests and metrics). */
+  ConstrainedDecoder decoder() {
+    return decoder;
+  }
+
   @Override
   public Cursor start() {
     return new SchemaCursor(decoder, decoder.start());

@@ -56,6 +56,7 @@ public final class ConstrainedDecoder {
   private final int[] eos;
   private final int words;
   private final Map<MemberSet, DfaState> states = new ConcurrentHashMap<>();
+  private final java.util.concurrent.atomic.AtomicBoolean warmupClaimed = new java.util.concurrent.atomic.AtomicBoolean();
   private final DfaState dead;
   private final DfaState start;
   private final TrieWalker walker;
@@ -221,6 +222,14 @@ public final class ConstrainedDecoder {
       throw new IllegalArgumentException("token " + token + " cannot follow: the output would leave the schema");
     }
     return st;
+  }
+
+  /**
+   * Whether this call is the first to claim this decoder's request-path warm-up (see
+   * {@code ResponseConstraints.forRequest}): true exactly once per decoder.
+   */
+  public boolean claimWarmup() {
+    return warmupClaimed.compareAndSet(false, true);
   }
 
   /** Number of automaton states built so far (for tests and metrics). */
