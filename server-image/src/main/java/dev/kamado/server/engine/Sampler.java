@@ -63,6 +63,14 @@ final class Sampler {
     for (int i = 0; i < vocab; i++) {
       total += weights[i];
     }
+    return draw(vocab, total, params, random);
+  }
+
+  /**
+   * The draw once {@link #weights} hold every id's weight below {@code vocab} (0 where not allowed) and {@code total}
+   * their sum in id order: top-p, or the first id whose running sum passes a uniform draw times the total.
+   */
+  private int draw(int vocab, double total, SamplingParams params, SplittableRandom random) {
     if (params.topP() < 1.0) {
       return sampleTopP(vocab, total, params.topP(), random);
     }
@@ -138,24 +146,7 @@ final class Sampler {
       weights[id] = w;
       total += w;
     }
-    if (params.topP() < 1.0) {
-      return sampleTopP(vocab, total, params.topP(), random);
-    }
-    double u = random.nextDouble() * total;
-    double acc = 0;
-    int last = -1;
-    for (int k = 0; k < n; k++) {
-      int id = ids[k];
-      float w = weights[id];
-      if (w > 0) {
-        acc += w;
-        last = id;
-        if (acc > u) {
-          return id;
-        }
-      }
-    }
-    return last;
+    return draw(vocab, total, params, random);
   }
 
   /**
