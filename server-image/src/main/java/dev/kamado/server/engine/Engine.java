@@ -38,6 +38,8 @@ public final class Engine implements AutoCloseable {
   private final AtomicInteger runningCount = new AtomicInteger();
   private final Thread thread;
   private volatile String failure;
+  /** Held while requests enter the waiting queue, leave it by cancel, or are taken for admission. */
+  private final Object admission = new Object();
   private volatile boolean accepting = true;
   private volatile boolean stopping;
 
@@ -98,17 +100,30 @@ public final class Engine implements AutoCloseable {
    * @throws QueueFullException when the waiting queue is full or the engine is shutting down
    */
   public void submit(GenerationRequest request) throws QueueFullException {
-    String failed = failure;
-    if (failed != null) {
-      throw new QueueFullException("the engine failed (" + failed + "); the server must be restarted",
-          QueueFullException.Kind.ENGINE_FAILED);
-    }
-    if (!accepting) {
-      throw new QueueFullException("the server is shutting down", QueueFullException.Kind.SHUTTING_DOWN);
-    }
-    if (!waiting.offer(request)) {
-      throw new QueueFullException("the waiting queue is full (" + settings.maxWaiting() + " requests)",
-          QueueFullException.Kind.FULL);
+    submitAll(List.of(request));
+  }
+
+  /**
+   * Queues requests so that the engine admits them in the same step when it has room (no step runs between their
+   * arrivals): all of them, or none when the queue has too little room.
+   *
+   * @throws QueueFullException when the waiting queue cannot take them all, the engine is shutting down, or it failed
+   */
+  public void submitAll(List<GenerationRequest> requests) throws QueueFullException {
+    synchronized (admission) {
+      String failed = failure;
+      if (failed != null) {
+        throw new QueueFullException("the engine failed (" + failed + "); the server must be restarted",
+            QueueFullException.Kind.ENGINE_FAILED);
+      }
+      if (!accepting) {
+        throw new QueueFullException("the server is shutting down", QueueFullException.Kind.SHUTTING_DOWN);
+      }
+      if (waiting.remainingCapacity() < requests.size()) {
+        throw new QueueFullException("the waiting queue is full (" + settings.maxWaiting() + " requests)",
+            QueueFullException.Kind.FULL);
+      }
+      waiting.addAll(requests);
     }
   }
 
@@ -123,7 +138,9 @@ public final class Engine implements AutoCloseable {
   /** Cancels a request wherever it is; a waiting one leaves the queue at once. */
   public void cancel(GenerationRequest request) {
     request.cancel();
-    waiting.remove(request);
+    synchronized (admission) {
+      waiting.remove(request);
+    }
   }
 
   /** Stops accepting new requests; queued and running ones continue. */
@@ -203,14 +220,16 @@ public final class Engine implements AutoCloseable {
     for (GenerationRequest taken : admitting) {
       budget -= taken.promptTokens().length;
     }
-    while (running.size() + admitting.size() < settings.maxRunning()) {
-      GenerationRequest next = waiting.peek();
-      if (next == null || (!admitting.isEmpty() && next.promptTokens().length > budget)) {
-        break;
+    synchronized (admission) { // a submitAll is admitted whole or not yet
+      while (running.size() + admitting.size() < settings.maxRunning()) {
+        GenerationRequest next = waiting.peek();
+        if (next == null || (!admitting.isEmpty() && next.promptTokens().length > budget)) {
+          break;
+        }
+        waiting.poll();
+        budget -= next.promptTokens().length;
+        admitting.add(next);
       }
-      waiting.poll();
-      budget -= next.promptTokens().length;
-      admitting.add(next);
     }
     if (admitting.isEmpty()) {
       return;
