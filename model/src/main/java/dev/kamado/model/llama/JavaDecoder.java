@@ -286,46 +286,6 @@ final class JavaDecoder implements AutoCloseable {
   }
 
   /**
-   * Prefill in Java: appends {@code tokens.get(i)} to {@code caches.get(i)} (distinct caches, host storage, room
-   * checked by the caller) and returns the logits [V] after the last token of each. Each sequence runs on one thread,
-   * its positions through the products {@link #PREFILL_CHUNK} at a time; with several decode threads the sequences are
-   * shared out among them, the longest first to the least loaded. A sequence's results do not depend on the others.
-   */
-  float[][] prefill(List<KvCache> caches, List<long[]> tokens) {
-    int n = caches.size();
-    float[][] logits = new float[n][];
-    int parts = Math.min(workers.length, n);
-    int[] part = new int[n];
-    if (parts > 1) {
-      Integer[] order = new Integer[n];
-      for (int i = 0; i < n; i++) {
-        order[i] = i;
-      }
-      java.util.Arrays.sort(order, (a, b) -> Integer.compare(tokens.get(b).length, tokens.get(a).length));
-      long[] load = new long[parts];
-      for (int i : order) {
-        int least = 0;
-        for (int p = 1; p < parts; p++) {
-          least = load[p] < load[least] ? p : least;
-        }
-        part[i] = least;
-        load[least] += tokens.get(i).length;
-      }
-    }
-    inParts(parts, p -> {
-      for (int i = 0; i < n; i++) {
-        if (part[i] == p) {
-          logits[i] = workers[p].prefill(caches.get(i), tokens.get(i));
-        }
-      }
-    });
-    for (int i = 0; i < n; i++) {
-      caches.get(i).advance(tokens.get(i).length);
-    }
-    return logits;
-  }
-
-  /**
    * Runs {@code body} for parts {@code 0..parts-1}: part 0 on the caller's thread, the others on the pool; returns when
    * every part has ended, rethrowing the first failure.
    */
@@ -383,14 +343,78 @@ final class JavaDecoder implements AutoCloseable {
    * returns the logits [V] of each sequence.
    */
   float[][] decode(List<KvCache> caches, long[] tokens) {
-    int rows = caches.size();
-    float[][] logits = new float[rows][];
-    int parts = Math.min(workers.length, rows);
-    inParts(parts, p -> workers[p].decode(caches, tokens, rows * p / parts, rows * (p + 1) / parts, logits));
-    for (KvCache cache : caches) {
+    return step(caches, tokens, List.of(), List.of())[0];
+  }
+
+  /**
+   * Prefill in Java: appends {@code tokens.get(i)} to {@code caches.get(i)} (distinct caches, host storage, room
+   * checked by the caller) and returns the logits [V] after the last token of each. Each sequence runs on one thread,
+   * its positions through the products {@link #PREFILL_CHUNK} at a time.
+   */
+  float[][] prefill(List<KvCache> caches, List<long[]> tokens) {
+    return step(List.of(), new long[0], caches, tokens)[1];
+  }
+
+  /**
+   * A decode step of {@code decodeCaches} and the prefill of {@code prompts} into {@code prefillCaches} (all caches
+   * distinct, host storage, room checked by the caller), side by side on the decode threads: each prompt goes whole to
+   * one thread, the longest first to the least loaded, then the decode rows fill the threads up to equal loads (a row
+   * counting as much as a prompt token), in contiguous ranges. Every sequence's arithmetic is the same whatever thread
+   * and company it has. Returns the decode logits [rows][V] and the prefill logits [prompts][V] (after each last token).
+   */
+  float[][][] step(List<KvCache> decodeCaches, long[] tokens, List<KvCache> prefillCaches, List<long[]> prompts) {
+    int rows = decodeCaches.size();
+    int n = prefillCaches.size();
+    float[][] decoded = new float[rows][];
+    float[][] prefilled = new float[n][];
+    int parts = Math.max(1, Math.min(workers.length, rows + n));
+    int[] part = new int[n];
+    long[] load = new long[parts];
+    Integer[] order = new Integer[n];
+    for (int i = 0; i < n; i++) {
+      order[i] = i;
+    }
+    java.util.Arrays.sort(order, (a, b) -> Integer.compare(prompts.get(b).length, prompts.get(a).length));
+    for (int i : order) {
+      int least = leastLoaded(load);
+      part[i] = least;
+      load[least] += prompts.get(i).length;
+    }
+    int[] from = new int[parts + 1];
+    int[] count = new int[parts];
+    for (int r = 0; r < rows; r++) {
+      int least = leastLoaded(load);
+      count[least]++;
+      load[least]++;
+    }
+    for (int p = 0; p < parts; p++) {
+      from[p + 1] = from[p] + count[p];
+    }
+    inParts(parts, p -> {
+      if (count[p] > 0) {
+        workers[p].decode(decodeCaches, tokens, from[p], from[p + 1], decoded);
+      }
+      for (int i = 0; i < n; i++) {
+        if (part[i] == p) {
+          prefilled[i] = workers[p].prefill(prefillCaches.get(i), prompts.get(i));
+        }
+      }
+    });
+    for (KvCache cache : decodeCaches) {
       cache.advance(1);
     }
-    return logits;
+    for (int i = 0; i < n; i++) {
+      prefillCaches.get(i).advance(prompts.get(i).length);
+    }
+    return new float[][][] {decoded, prefilled};
+  }
+
+  private static int leastLoaded(long[] load) {
+    int least = 0;
+    for (int p = 1; p < load.length; p++) {
+      least = load[p] < load[least] ? p : least;
+    }
+    return least;
   }
 
   private float[] embedding(int id) {

@@ -737,6 +737,63 @@ public final class LlamaModel implements AutoCloseable {
   }
 
   /**
+   * A decode step of {@code decodeCaches} ({@link #decode(List, int[])}) and the prefill of {@code prompts} into
+   * {@code prefillCaches} ({@link #prefill(List, List)}) in one go: in mode {@link DecodeMode#JAVA} side by side on the
+   * {@link #decodeThreads(int) decode threads}, so a thread that would wait for the other's prefill decodes rows
+   * meanwhile; else one after the other. Every sequence's logits are what decode or prefill gives it alone. Every
+   * argument is checked before anything runs.
+   *
+   * @return the decode logits [rows][V] and the prefill logits [prompts][V]
+   * @throws IllegalArgumentException when sizes differ, a cache appears twice (in either list or both), a prompt is
+   *     empty, or a token is outside the vocabulary
+   * @throws IllegalStateException when a cache has no room or is closed
+   */
+  public float[][][] step(List<KvCache> decodeCaches, int[] nextTokens, List<KvCache> prefillCaches,
+      List<int[]> prompts) {
+    if (prefillCaches.isEmpty() && prompts.isEmpty()) {
+      return new float[][][] {decodeCaches.isEmpty() && nextTokens.length == 0 ? new float[0][]
+          : decode(decodeCaches, nextTokens), new float[0][]};
+    }
+    if (decodeCaches.isEmpty() && nextTokens.length == 0) {
+      return new float[][][] {new float[0][], prefill(prefillCaches, prompts)};
+    }
+    if (decodeMode() != DecodeMode.JAVA || !JAVA_PREFILL) {
+      float[][] prefilled = prefill(prefillCaches, prompts);
+      return new float[][][] {decode(decodeCaches, nextTokens), prefilled};
+    }
+    int rows = decodeCaches.size();
+    int n = prefillCaches.size();
+    if (rows != nextTokens.length || n != prompts.size()) {
+      throw new IllegalArgumentException("a step needs one token per decode cache and one prompt per prefill cache, got "
+          + rows + " caches and " + nextTokens.length + " tokens, " + n + " caches and " + prompts.size() + " prompts");
+    }
+    Set<KvCache> distinct = Collections.newSetFromMap(new IdentityHashMap<>());
+    for (KvCache c : decodeCaches) {
+      if (!distinct.add(c)) {
+        throw new IllegalArgumentException("a cache appears twice in one step");
+      }
+      c.checkRoom(1);
+    }
+    long[] ids = toLongs(nextTokens);
+    List<long[]> promptIds = new ArrayList<>(n);
+    for (int i = 0; i < n; i++) {
+      KvCache c = prefillCaches.get(i);
+      if (!distinct.add(c)) {
+        throw new IllegalArgumentException("a cache appears twice in one step");
+      }
+      if (prompts.get(i).length == 0) {
+        throw new IllegalArgumentException("prefill needs at least one token (sequence " + i + ")");
+      }
+      c.checkRoom(prompts.get(i).length);
+      promptIds.add(toLongs(prompts.get(i)));
+    }
+    for (KvCache c : distinct) {
+      c.useHost(true);
+    }
+    return javaDecoder.step(decodeCaches, ids, prefillCaches, promptIds);
+  }
+
+  /**
    * Appends one token to each sequence and returns one logits row [V] per sequence, in order. Batch-invariant: a
    * sequence's logits are bitwise the same whatever other sequences are decoded with it (see {@link #decodeMode()}).
    *

@@ -55,6 +55,74 @@ class InferenceTest {
   }
 
   /**
+   * {@link LlamaModel#step} decodes some sequences while it prefills others on the decode threads: every row has the
+   * bits of a plain decode step and of a prefill alone, for 1 and 2 threads and for any mix of rows and prompts.
+   */
+  @Test
+  void stepPrefillsBesideDecodingWithTheBitsOfEachAlone() {
+    try (LlamaModel model = TinyModels.model(root, "llama", false, 25)) {
+      model.forceDecodeMode(LlamaModel.DecodeMode.JAVA);
+      for (int threads : new int[] {1, 2}) {
+        model.decodeThreads(threads);
+        for (int rows : new int[] {0, 1, 5}) {
+          int[][] running = new int[rows][];
+          for (int r = 0; r < rows; r++) {
+            running[r] = TinyModels.tokens(30 + r, 3 + r, 61);
+          }
+          int[][] joining = {TinyModels.tokens(40, 70, 61), TinyModels.tokens(41, 4, 61)};
+          int[] next = TinyModels.tokens(42, Math.max(rows, 1), 61);
+          // separately: prefill everything, one decode step, then the joiners' prefills
+          List<KvCache> a = new ArrayList<>();
+          float[][] aloneDecode;
+          float[][] alonePrefill = new float[joining.length][];
+          List<KvCache> b = new ArrayList<>();
+          try {
+            for (int[] p : running) {
+              KvCache c = model.newCache(128);
+              a.add(c);
+              model.prefill(c, p);
+            }
+            aloneDecode = rows == 0 ? new float[0][] : model.decode(a, Arrays.copyOf(next, rows));
+            for (int j = 0; j < joining.length; j++) {
+              KvCache c = model.newCache(128);
+              a.add(c);
+              alonePrefill[j] = model.prefill(c, joining[j]);
+            }
+            // together: the same prefills of the running ones, then one step
+            List<KvCache> decoding = new ArrayList<>();
+            for (int[] p : running) {
+              KvCache c = model.newCache(128);
+              b.add(c);
+              decoding.add(c);
+              model.prefill(c, p);
+            }
+            List<KvCache> joiners = new ArrayList<>();
+            for (int j = 0; j < joining.length; j++) {
+              KvCache c = model.newCache(128);
+              b.add(c);
+              joiners.add(c);
+            }
+            float[][][] together = model.step(decoding, Arrays.copyOf(next, rows), joiners, List.of(joining));
+            for (int r = 0; r < rows; r++) {
+              assertThat(together[0][r]).as("%d threads, decode row %d of %d", threads, r, rows)
+                  .containsExactly(aloneDecode[r]);
+            }
+            for (int j = 0; j < joining.length; j++) {
+              assertThat(together[1][j]).as("%d threads, prefill %d beside %d rows", threads, j, rows)
+                  .containsExactly(alonePrefill[j]);
+              assertThat(joiners.get(j).length()).isEqualTo(joining[j].length);
+            }
+          } finally {
+            a.forEach(KvCache::close);
+            b.forEach(KvCache::close);
+          }
+        }
+      }
+      model.decodeThreads(1);
+    }
+  }
+
+  /**
    * Mode JAVA prefills in Java, {@link JavaDecoder#PREFILL_CHUNK} positions per pass: a prompt over several passes (and
    * one continued by a second prefill, and decode after it) stays within 1e-5 of libtorch's forward at every checked
    * position.

@@ -32,6 +32,8 @@ public final class Engine implements AutoCloseable {
   private final BlockingQueue<GenerationRequest> waiting;
   private final List<Sequence> running = new ArrayList<>();
   private final List<LanguageModel.SequenceCache> batchCaches = new ArrayList<>();
+  /** Admitted sequences whose prefill runs in the next {@link #step()} (engine thread only). */
+  private final List<Sequence> joining = new ArrayList<>();
   /** Requests taken from the waiting queue for the next {@link #admit()} (engine thread only). */
   private final List<GenerationRequest> admitting = new ArrayList<>();
   private final Sampler sampler;
@@ -182,7 +184,7 @@ public final class Engine implements AutoCloseable {
       while (!stopping) {
         dropCancelled();
         admit();
-        if (running.isEmpty()) {
+        if (running.isEmpty() && joining.isEmpty()) {
           GenerationRequest next = waiting.poll(IDLE_POLL_MILLIS, TimeUnit.MILLISECONDS);
           if (next != null) {
             admitting.add(next);
@@ -190,7 +192,7 @@ public final class Engine implements AutoCloseable {
           }
           continue;
         }
-        decodeStep();
+        step();
       }
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
@@ -221,7 +223,7 @@ public final class Engine implements AutoCloseable {
       budget -= taken.promptTokens().length;
     }
     synchronized (admission) { // a submitAll is admitted whole or not yet
-      while (running.size() + admitting.size() < settings.maxRunning()) {
+      while (running.size() + joining.size() + admitting.size() < settings.maxRunning()) {
         GenerationRequest next = waiting.peek();
         if (next == null || (!admitting.isEmpty() && next.promptTokens().length > budget)) {
           break;
@@ -231,45 +233,14 @@ public final class Engine implements AutoCloseable {
         admitting.add(next);
       }
     }
-    if (admitting.isEmpty()) {
-      return;
-    }
-    List<Sequence> sequences = new ArrayList<>(admitting.size());
-    List<LanguageModel.SequenceCache> caches = new ArrayList<>(admitting.size());
-    List<int[]> prompts = new ArrayList<>(admitting.size());
     for (GenerationRequest request : admitting) {
       Sequence sequence = newSequence(request);
       if (sequence != null) {
-        sequences.add(sequence);
-        caches.add(sequence.cache);
-        prompts.add(request.promptTokens());
+        joining.add(sequence);
       }
     }
     admitting.clear();
-    if (sequences.isEmpty()) {
-      return;
-    }
-    float[][] logits;
-    try {
-      logits = model.prefill(caches, prompts);
-    } catch (RuntimeException e) {
-      LOG.warn("prefill failed", e);
-      for (Sequence sequence : sequences) {
-        sequence.cache.close();
-        sequence.request.listener().onError("prefill failed: " + e.getMessage());
-      }
-      return;
-    }
-    for (int i = 0; i < sequences.size(); i++) {
-      Sequence sequence = sequences.get(i);
-      metrics.promptTokens(prompts.get(i).length);
-      running.add(sequence);
-      runningCount.set(running.size());
-      if (accept(sequence, logits[i])) {
-        running.remove(running.size() - 1);
-        runningCount.set(running.size());
-      }
-    }
+    runningCount.set(running.size() + joining.size());
   }
 
   /** A sequence with its cache and first mask for {@code request}, or null when it ends here (answered). */
@@ -303,7 +274,12 @@ public final class Engine implements AutoCloseable {
     }
   }
 
-  private void decodeStep() {
+  /**
+   * One step: a token for every running sequence and the prefill (and first token) of every joining one, in one call
+   * of {@link LanguageModel#step}, which may run the prefills beside the decode rows on other threads. The joining
+   * sequences then run with the others.
+   */
+  private void step() {
     int n = running.size();
     int[] tokens = new int[n];
     batchCaches.clear();
@@ -312,17 +288,47 @@ public final class Engine implements AutoCloseable {
       batchCaches.add(sequence.cache);
       tokens[i] = sequence.lastToken;
     }
-    float[][] logits = model.decode(batchCaches, tokens);
+    List<LanguageModel.SequenceCache> joinCaches = new ArrayList<>(joining.size());
+    List<int[]> prompts = new ArrayList<>(joining.size());
+    for (Sequence sequence : joining) {
+      joinCaches.add(sequence.cache);
+      prompts.add(sequence.request.promptTokens());
+    }
+    float[][][] logits;
+    try {
+      logits = model.step(batchCaches, tokens, joinCaches, prompts);
+    } catch (IllegalArgumentException | IllegalStateException e) {
+      if (joining.isEmpty()) {
+        throw e;
+      }
+      // arguments are checked before anything runs: the joining requests are answered, the others step next time
+      LOG.warn("prefill failed", e);
+      for (Sequence sequence : joining) {
+        sequence.cache.close();
+        sequence.request.listener().onError("prefill failed: " + e.getMessage());
+      }
+      joining.clear();
+      runningCount.set(running.size());
+      return;
+    }
     int kept = 0;
     for (int i = 0; i < n; i++) {
       Sequence sequence = running.get(i);
-      if (!accept(sequence, logits[i])) {
+      if (!accept(sequence, logits[0][i])) {
         running.set(kept++, sequence);
       }
     }
     while (running.size() > kept) {
       running.remove(running.size() - 1);
     }
+    for (int i = 0; i < joining.size(); i++) {
+      Sequence sequence = joining.get(i);
+      metrics.promptTokens(prompts.get(i).length);
+      if (!accept(sequence, logits[1][i])) {
+        running.add(sequence);
+      }
+    }
+    joining.clear();
     runningCount.set(running.size());
   }
 
@@ -403,6 +409,8 @@ public final class Engine implements AutoCloseable {
   }
 
   private void failAll(String message) {
+    running.addAll(joining);
+    joining.clear();
     for (Sequence sequence : running) {
       sequence.cache.close();
       metrics.finished(FinishReason.CANCELLED, secondsSince(sequence.request.arrivalNanos()));

@@ -38,6 +38,19 @@ public interface LanguageModel extends AutoCloseable {
    */
   float[][] decode(List<SequenceCache> caches, int[] nextTokens);
 
+  /**
+   * {@link #decode} of {@code caches} and {@link #prefill(List, List)} of {@code prompts} into {@code joinCaches} in
+   * one call (an implementation may run them side by side); either list may be empty. Checks every argument before
+   * anything runs (IllegalArgumentException or IllegalStateException then). Returns the decode rows and the prefill
+   * rows.
+   */
+  default float[][][] step(List<SequenceCache> caches, int[] nextTokens, List<SequenceCache> joinCaches,
+      List<int[]> prompts) {
+    float[][] prefilled = joinCaches.isEmpty() ? new float[0][] : prefill(joinCaches, prompts);
+    float[][] decoded = caches.isEmpty() ? new float[0][] : decode(caches, nextTokens);
+    return new float[][][] {decoded, prefilled};
+  }
+
   @Override
   void close();
 

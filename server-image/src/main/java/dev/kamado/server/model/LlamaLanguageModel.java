@@ -67,6 +67,20 @@ public final class LlamaLanguageModel implements LanguageModel {
   }
 
   @Override
+  public float[][][] step(List<SequenceCache> caches, int[] nextTokens, List<SequenceCache> joinCaches,
+      List<int[]> prompts) {
+    List<KvCache> decoding = new ArrayList<>(caches.size());
+    for (SequenceCache c : caches) {
+      decoding.add(((Cache) c).cache);
+    }
+    List<KvCache> joining = new ArrayList<>(joinCaches.size());
+    for (SequenceCache c : joinCaches) {
+      joining.add(((Cache) c).cache);
+    }
+    return model.step(decoding, nextTokens, joining, prompts);
+  }
+
+  @Override
   public float[][] decode(List<SequenceCache> caches, int[] nextTokens) {
     batch.clear();
     for (int i = 0; i < caches.size(); i++) {
