@@ -717,23 +717,7 @@ public final class LlamaModel implements AutoCloseable {
       }
       return out;
     }
-    Set<KvCache> distinct = Collections.newSetFromMap(new IdentityHashMap<>());
-    List<long[]> ids = new ArrayList<>(n);
-    for (int i = 0; i < n; i++) {
-      KvCache c = caches.get(i);
-      if (!distinct.add(c)) {
-        throw new IllegalArgumentException("cache " + i + " appears twice in one prefill");
-      }
-      if (tokens.get(i).length == 0) {
-        throw new IllegalArgumentException("prefill needs at least one token (sequence " + i + ")");
-      }
-      ids.add(toLongs(tokens.get(i)));
-      c.checkRoom(tokens.get(i).length);
-    }
-    for (KvCache c : caches) {
-      c.useHost(true);
-    }
-    return javaDecoder.prefill(caches, ids);
+    return step(List.of(), new int[0], caches, tokens)[1];
   }
 
   /**
@@ -754,12 +738,10 @@ public final class LlamaModel implements AutoCloseable {
       return new float[][][] {decodeCaches.isEmpty() && nextTokens.length == 0 ? new float[0][]
           : decode(decodeCaches, nextTokens), new float[0][]};
     }
-    if (decodeCaches.isEmpty() && nextTokens.length == 0) {
-      return new float[][][] {new float[0][], prefill(prefillCaches, prompts)};
-    }
     if (decodeMode() != DecodeMode.JAVA || !JAVA_PREFILL) {
       float[][] prefilled = prefill(prefillCaches, prompts);
-      return new float[][][] {decode(decodeCaches, nextTokens), prefilled};
+      return new float[][][] {decodeCaches.isEmpty() && nextTokens.length == 0 ? new float[0][]
+          : decode(decodeCaches, nextTokens), prefilled};
     }
     int rows = decodeCaches.size();
     int n = prefillCaches.size();

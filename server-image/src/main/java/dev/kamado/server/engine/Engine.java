@@ -213,9 +213,9 @@ public final class Engine implements AutoCloseable {
   }
 
   /**
-   * Admits waiting requests (after any already taken into {@link #admitting}) while fewer than max-running run, up to
-   * the step's prompt-token budget (the first always), and prefills them together: {@link LanguageModel#prefill(List,
-   * List)} may run them side by side on the decode threads.
+   * Admits waiting requests (after any already taken into {@link #admitting}) while fewer than max-running run or join,
+   * up to the step's prompt-token budget (the first always): each gets its sequence and cache and joins the next
+   * {@link #step()}, which prefills it.
    */
   private void admit() {
     int budget = settings.maxPrefillTokensPerStep();

@@ -58,15 +58,6 @@ public final class LlamaLanguageModel implements LanguageModel {
   }
 
   @Override
-  public float[][] prefill(List<SequenceCache> caches, List<int[]> tokens) {
-    List<KvCache> kv = new ArrayList<>(caches.size());
-    for (SequenceCache c : caches) {
-      kv.add(((Cache) c).cache);
-    }
-    return model.prefill(kv, tokens);
-  }
-
-  @Override
   public float[][][] step(List<SequenceCache> caches, int[] nextTokens, List<SequenceCache> joinCaches,
       List<int[]> prompts) {
     List<KvCache> decoding = new ArrayList<>(caches.size());
