@@ -23,11 +23,12 @@ import java.util.List;
  *       (AVX-512/AVX2), and the four weight rows stay in the cache while every sequence of the batch reads them. Java
  *       17's compiler does not vectorise a loop with several output rows, so this kernel gains little from a batch.</li>
  * </ul>
- * Attention runs per sequence and per head on the {@link KvCache}'s Java storage.
+ * Attention runs per sequence on the {@link KvCache}'s Java storage, per query head (with the Vector API, the query
+ * heads of a key-value head two at a time).
  *
  * <p>With {@link #decodeThreads(int) decode threads} above 1, a step of two or more sequences splits its sequences
- * into contiguous parts, one per thread (the caller's thread takes the first part, a small fixed pool of daemon threads
- * the others), each with its own scratch buffers; every sequence's arithmetic is the same whatever part it falls in, so
+ * into contiguous parts, one per thread (the caller's thread takes the first part, the daemon threads of a
+ * {@link StepCrew} the others), each with its own scratch buffers; every sequence's arithmetic is the same whatever part it falls in, so
  * results stay bitwise batch-invariant.
  *
  * <p>Not thread-safe: one caller at a time (scratch buffers are reused from step to step).
@@ -39,6 +40,11 @@ final class JavaDecoder implements AutoCloseable {
 
   /** Prompt positions per pass of {@link #prefill} (bounds the scratch rows it needs). */
   static final int PREFILL_CHUNK = 64;
+  /**
+   * Room past the positions in a score buffer, so that the vector kernels compute the last partial vector of positions
+   * whole (the key rows of a {@link KvCache} have such room too).
+   */
+  static final int SCORE_PAD = KvCache.KEY_PAD;
 
   /**
    * Whether products run on {@link VectorKernels}: the JVM resolved {@code jdk.incubator.vector} (an incubator module,
@@ -206,12 +212,14 @@ final class JavaDecoder implements AutoCloseable {
   private final java.util.concurrent.atomic.AtomicReferenceArray<float[]> embedRows;
   private final RotaryTable rotary;
   private final long bytes;
+  /** Multiply-adds of one position through the layers' products, and of one logit row (the LM head). */
+  private final long layerMacs;
+  private final long headMacs;
 
   /** Scratch per part of a step; {@code workers[0]} runs on the caller's thread. */
   private Worker[] workers;
   /** Threads for parts 1.. of a step, null with one decode thread. */
-  private java.util.concurrent.ExecutorService pool;
-  private final java.util.List<java.util.concurrent.Future<?>> pending = new java.util.ArrayList<>();
+  private StepCrew crew;
 
   JavaDecoder(ModelConfig config, DecoderLayer[] decoderLayers, NDArray finalNorm, Projection lmHead, NDArray embed,
       RotaryTable rotary, float attentionScale) {
@@ -226,15 +234,19 @@ final class JavaDecoder implements AutoCloseable {
     this.scale = attentionScale;
     this.layers = new Layer[decoderLayers.length];
     long total = 0;
+    long macs = 0;
     for (int i = 0; i < layers.length; i++) {
       layers[i] = new Layer(decoderLayers[i]);
       for (Dense d : List.of(layers[i].qkv, layers[i].o, layers[i].gateUp, layers[i].down)) {
         total += d.bytes();
+        macs += (long) d.in * d.out;
       }
     }
+    this.layerMacs = macs;
     this.finalNorm = finalNorm.toFloatArray();
     this.head = new Dense(lmHead);
     this.bytes = total + head.bytes();
+    this.headMacs = (long) head.in * head.out;
     this.embed = embed;
     this.embedRows = new java.util.concurrent.atomic.AtomicReferenceArray<>(vocab);
     this.rotary = rotary;
@@ -261,12 +273,7 @@ final class JavaDecoder implements AutoCloseable {
     }
     workers = w;
     if (threads > 1) {
-      java.util.concurrent.atomic.AtomicInteger n = new java.util.concurrent.atomic.AtomicInteger();
-      pool = java.util.concurrent.Executors.newFixedThreadPool(threads - 1, r -> {
-        Thread t = new Thread(r, "kamado-decode-" + n.incrementAndGet());
-        t.setDaemon(true);
-        return t;
-      });
+      crew = new StepCrew(threads - 1, "kamado-decode");
     }
   }
 
@@ -278,59 +285,11 @@ final class JavaDecoder implements AutoCloseable {
   /** Stops the decode threads (a later {@link #decodeThreads(int)} starts new ones). */
   @Override
   public void close() {
-    if (pool != null) {
-      pool.shutdownNow();
-      pool = null;
+    if (crew != null) {
+      crew.close();
+      crew = null;
     }
     workers = new Worker[] {workers[0]};
-  }
-
-  /**
-   * Runs {@code body} for parts {@code 0..parts-1}: part 0 on the caller's thread, the others on the pool; returns when
-   * every part has ended, rethrowing the first failure.
-   */
-  private void inParts(int parts, java.util.function.IntConsumer body) {
-    if (parts <= 1) {
-      body.accept(0);
-      return;
-    }
-    pending.clear();
-    for (int p = 1; p < parts; p++) {
-      int part = p;
-      pending.add(pool.submit(() -> body.accept(part)));
-    }
-    Throwable failure = null;
-    try {
-      body.accept(0);
-    } catch (RuntimeException | Error e) {
-      failure = e;
-    }
-    boolean interrupted = false;
-    for (java.util.concurrent.Future<?> f : pending) { // every part ends before the step returns or throws
-      while (true) {
-        try {
-          f.get();
-          break;
-        } catch (InterruptedException e) {
-          interrupted = true;
-        } catch (java.util.concurrent.ExecutionException e) {
-          failure = failure != null ? failure : e.getCause();
-          break;
-        }
-      }
-    }
-    if (interrupted) {
-      Thread.currentThread().interrupt();
-    }
-    if (failure instanceof RuntimeException r) {
-      throw r;
-    }
-    if (failure instanceof Error err) {
-      throw err;
-    }
-    if (failure != null) {
-      throw new IllegalStateException(failure);
-    }
   }
 
   /** Bytes of the Java weight copies. */
@@ -358,8 +317,10 @@ final class JavaDecoder implements AutoCloseable {
   /**
    * A decode step of {@code decodeCaches} and the prefill of {@code prompts} into {@code prefillCaches} (all caches
    * distinct, host storage, room checked by the caller), side by side on the decode threads: each prompt goes whole to
-   * one thread, the longest first to the least loaded, then the decode rows fill the threads up to equal loads (a row
-   * counting as much as a prompt token), in contiguous ranges. Every sequence's arithmetic is the same whatever thread
+   * one thread, the longest first to the least loaded, then the decode rows fill the threads up to equal loads, in
+   * contiguous ranges. Loads count the products' multiply-adds: a prompt position goes through the layers only, a
+   * decode row (and a prompt's last position) through the LM head too, which on a small model with a large vocabulary
+   * is most of the work. Every sequence's arithmetic is the same whatever thread
    * and company it has. Returns the decode logits [rows][V] and the prefill logits [prompts][V] (after each last token).
    */
   float[][][] step(List<KvCache> decodeCaches, long[] tokens, List<KvCache> prefillCaches, List<long[]> prompts) {
@@ -378,19 +339,19 @@ final class JavaDecoder implements AutoCloseable {
     for (int i : order) {
       int least = leastLoaded(load);
       part[i] = least;
-      load[least] += prompts.get(i).length;
+      load[least] += prompts.get(i).length * layerMacs + headMacs;
     }
     int[] from = new int[parts + 1];
     int[] count = new int[parts];
     for (int r = 0; r < rows; r++) {
       int least = leastLoaded(load);
       count[least]++;
-      load[least]++;
+      load[least] += layerMacs + headMacs;
     }
     for (int p = 0; p < parts; p++) {
       from[p + 1] = from[p] + count[p];
     }
-    inParts(parts, p -> {
+    java.util.function.IntConsumer body = p -> {
       if (count[p] > 0) {
         workers[p].decode(decodeCaches, tokens, from[p], from[p + 1], decoded);
       }
@@ -399,7 +360,12 @@ final class JavaDecoder implements AutoCloseable {
           prefilled[i] = workers[p].prefill(prefillCaches.get(i), prompts.get(i));
         }
       }
-    });
+    };
+    if (parts <= 1) {
+      body.accept(0);
+    } else {
+      crew.run(parts, body);
+    }
     for (KvCache cache : decodeCaches) {
       cache.advance(1);
     }
@@ -497,6 +463,8 @@ final class JavaDecoder implements AutoCloseable {
     private final float[] sin = new float[dim];
     private final float[] acc = new float[dim];
     private float[] scores = new float[256];
+    /** The scores of the second query head of a pair (see {@link #attention}). */
+    private float[] pairScores = new float[256];
 
     /** Decodes sequences {@code from..to-1} of the step into {@code logits[from..to-1]}; does not advance caches. */
     void decode(List<KvCache> caches, long[] tokens, int from, int to, float[][] logits) {
@@ -640,47 +608,65 @@ final class JavaDecoder implements AutoCloseable {
     private void attention(KvCache cache, int layer, int length, float[] qRow, float[] out) {
       float[][][] keys = cache.hostKeys(layer);
       float[][] values = cache.hostValues(layer);
-      if (scores.length < length) {
-        scores = new float[Math.max(length, scores.length * 2)];
+      if (scores.length < length + SCORE_PAD) {
+        int n = Math.max(length, scores.length * 2) + SCORE_PAD;
+        scores = new float[n];
+        pairScores = new float[n];
       }
-      float[] s = scores;
-      boolean vectorValues = VECTOR && VectorKernels.fitsValues(dim);
+      if (VECTOR && VectorKernels.fitsValues(dim)) {
+        // the query heads of a key-value head two at a time: each value vector is read once for both
+        for (int hd = 0; hd < heads; ) {
+          int g = hd / group;
+          boolean pair = hd + 1 < heads && (hd + 1) / group == g;
+          softmaxScores(qRow, hd * dim, keys[g], length, scores);
+          if (pair) {
+            softmaxScores(qRow, (hd + 1) * dim, keys[g], length, pairScores);
+          }
+          VectorKernels.weightedValues(scores, pair ? pairScores : null, values, kvHeads, g, length, dim, out,
+              hd * dim, (hd + 1) * dim);
+          hd += pair ? 2 : 1;
+        }
+        return;
+      }
       for (int hd = 0; hd < heads; hd++) {
         int g = hd / group;
-        int qOff = hd * dim;
-        if (VECTOR) {
-          VectorKernels.scores(qRow, qOff, keys[g], dim, length, s);
-        } else {
-          scores(qRow, qOff, keys[g], dim, length, s);
-        }
-        float max = Float.NEGATIVE_INFINITY;
+        softmaxScores(qRow, hd * dim, keys[g], length, scores);
+        weightedValues(scores, values, kvHeads, g, length, dim, acc, out, hd * dim);
+      }
+    }
+
+    /**
+     * {@code s[t]} for t below length: the softmax over the positions of the scaled scores of the query head at
+     * {@code qOff} ({@link #scores}, times the scale, exp of the difference to the largest, over their sum in position
+     * order), on the Vector API with {@link #VECTOR} and bitwise the same without it.
+     */
+    private void softmaxScores(float[] qRow, int qOff, float[][] keys, int length, float[] s) {
+      float max;
+      if (VECTOR) {
+        VectorKernels.scores(qRow, qOff, keys, dim, length, s);
+        max = VectorKernels.scale(s, length, scale);
+        VectorKernels.expShifted(s, length, max);
+      } else {
+        scores(qRow, qOff, keys, dim, length, s);
+        max = Float.NEGATIVE_INFINITY;
         for (int t = 0; t < length; t++) {
           float score = s[t] * scale;
           s[t] = score;
           max = Math.max(max, score);
         }
-        if (VECTOR) {
-          VectorKernels.expShifted(s, length, max);
-        } else {
-          for (int t = 0; t < length; t++) {
-            s[t] = Exp.exp(s[t] - max);
-          }
-        }
-        float sum = 0f;
         for (int t = 0; t < length; t++) {
-          sum += s[t];
+          s[t] = Exp.exp(s[t] - max);
         }
-        if (VECTOR) {
-          VectorKernels.divide(s, length, sum);
-        } else {
-          for (int t = 0; t < length; t++) {
-            s[t] = s[t] / sum;
-          }
-        }
-        if (vectorValues) {
-          VectorKernels.weightedValues(s, values, kvHeads, g, length, dim, out, qOff);
-        } else {
-          weightedValues(s, values, kvHeads, g, length, dim, acc, out, qOff);
+      }
+      float sum = 0f;
+      for (int t = 0; t < length; t++) {
+        sum += s[t];
+      }
+      if (VECTOR) {
+        VectorKernels.divide(s, length, sum);
+      } else {
+        for (int t = 0; t < length; t++) {
+          s[t] = s[t] / sum;
         }
       }
     }

@@ -34,7 +34,15 @@ public final class KvCache implements AutoCloseable {
   private boolean host;
   private NDArray[] keys;
   private NDArray[] values;
-  /** {@code hostKeys[layer][head][d][token]}: keys transposed, room for {@link #hostTokens} tokens. */
+  /**
+   * Key rows of Java storage are allocated to a multiple of this many tokens: kernels may read whole vectors of
+   * positions past the length (what they hold there is not used).
+   */
+  static final int KEY_PAD = 64;
+  /**
+   * {@code hostKeys[layer][head][d][token]}: keys transposed, room for {@link #hostTokens} tokens rounded up to a
+   * multiple of {@link #KEY_PAD}.
+   */
   private float[][][][] hostKeys;
   /** {@code hostValues[layer][token * kvHeads + head]}: one value vector; null entries past the tokens written. */
   private float[][][] hostValues;
@@ -252,10 +260,11 @@ public final class KvCache implements AutoCloseable {
       hostKeys = new float[layers][kvHeads][headDim][];
       hostValues = new float[layers][][];
     }
+    int keyRoom = (n + KEY_PAD - 1) / KEY_PAD * KEY_PAD;
     for (int l = 0; l < layers; l++) {
       for (float[][] kg : hostKeys[l]) {
         for (int d = 0; d < headDim; d++) {
-          kg[d] = kg[d] == null ? new float[n] : Arrays.copyOf(kg[d], n);
+          kg[d] = kg[d] == null ? new float[keyRoom] : Arrays.copyOf(kg[d], keyRoom);
         }
       }
       hostValues[l] = hostValues[l] == null ? new float[n * kvHeads][] : Arrays.copyOf(hostValues[l], n * kvHeads);

@@ -107,11 +107,46 @@ final class VectorKernels {
   /**
    * Attention scores of one query head over positions {@code 0..length-1}: {@code s[t] = fma(q[d], k[d][t], s[t])} for
    * d from 0 up, starting from 0 (as {@link JavaDecoder#scores}), a vector of positions at a time with its sum in a
-   * register across the head dimensions.
+   * register across the head dimensions, up to four vectors of positions side by side (independent sums, so the
+   * multiply-adds overlap instead of waiting on each other). When the key rows and {@code s} hold {@link #padded
+   * whole vectors} past {@code length}, the last partial vector is computed whole too (lanes past {@code length} are
+   * written to {@code s} and mean nothing); otherwise the positions past the last whole vector go one at a time.
    */
   static void scores(float[] q, int qOff, float[][] keys, int dim, int length, float[] s) {
+    int whole = keys[0].length >= padded(length) && s.length >= padded(length) ? padded(length)
+        : length - length % LANES;
     int t = 0;
-    for (; t + LANES <= length; t += LANES) {
+    for (; t + 4 * LANES <= whole; t += 4 * LANES) {
+      FloatVector a0 = FloatVector.zero(SPECIES);
+      FloatVector a1 = a0;
+      FloatVector a2 = a0;
+      FloatVector a3 = a0;
+      for (int d = 0; d < dim; d++) {
+        float[] k = keys[d];
+        FloatVector v = FloatVector.broadcast(SPECIES, q[qOff + d]);
+        a0 = FloatVector.fromArray(SPECIES, k, t).fma(v, a0);
+        a1 = FloatVector.fromArray(SPECIES, k, t + LANES).fma(v, a1);
+        a2 = FloatVector.fromArray(SPECIES, k, t + 2 * LANES).fma(v, a2);
+        a3 = FloatVector.fromArray(SPECIES, k, t + 3 * LANES).fma(v, a3);
+      }
+      a0.intoArray(s, t);
+      a1.intoArray(s, t + LANES);
+      a2.intoArray(s, t + 2 * LANES);
+      a3.intoArray(s, t + 3 * LANES);
+    }
+    for (; t + 2 * LANES <= whole; t += 2 * LANES) {
+      FloatVector a0 = FloatVector.zero(SPECIES);
+      FloatVector a1 = a0;
+      for (int d = 0; d < dim; d++) {
+        float[] k = keys[d];
+        FloatVector v = FloatVector.broadcast(SPECIES, q[qOff + d]);
+        a0 = FloatVector.fromArray(SPECIES, k, t).fma(v, a0);
+        a1 = FloatVector.fromArray(SPECIES, k, t + LANES).fma(v, a1);
+      }
+      a0.intoArray(s, t);
+      a1.intoArray(s, t + LANES);
+    }
+    for (; t + LANES <= whole; t += LANES) {
       FloatVector acc = FloatVector.zero(SPECIES);
       for (int d = 0; d < dim; d++) {
         acc = FloatVector.fromArray(SPECIES, keys[d], t).fma(FloatVector.broadcast(SPECIES, q[qOff + d]), acc);
@@ -127,29 +162,98 @@ final class VectorKernels {
     }
   }
 
+  /** {@code length} rounded up to whole vectors: what {@link #scores} may write to {@code s} and read from keys. */
+  static int padded(int length) {
+    return (length + LANES - 1) / LANES * LANES;
+  }
+
+  /**
+   * {@code s[t] = s[t] * scale} for t below length; returns the largest of them (as {@code Math.max} over the positions:
+   * the maximum does not depend on the order).
+   */
+  static float scale(float[] s, int length, float scale) {
+    FloatVector max = FloatVector.broadcast(SPECIES, Float.NEGATIVE_INFINITY);
+    int t = 0;
+    for (; t + LANES <= length; t += LANES) {
+      FloatVector v = FloatVector.fromArray(SPECIES, s, t).mul(scale);
+      v.intoArray(s, t);
+      max = max.max(v);
+    }
+    float m = max.reduceLanes(VectorOperators.MAX);
+    for (; t < length; t++) {
+      float score = s[t] * scale;
+      s[t] = score;
+      m = Math.max(m, score);
+    }
+    return m;
+  }
+
   /**
    * The values weighted by {@code p[t]}, in position order: {@code out[off + i] = fma(p[t], v_t[i], ...)} for t from 0
    * up, starting from 0, where {@code v_t = values[t * stride + head]} (as {@link JavaDecoder#weightedValues}), with
-   * the sums in registers across the positions. Needs {@code dim} a multiple of {@link #LANES}; see
-   * {@link #fitsValues}.
+   * the sums in registers across the positions. Two query heads that share the key-value head ({@code pb} weighting
+   * into {@code out[offB ..]}; null for one head) and two vectors of dimensions run side by side, so each value vector
+   * is read once for both and up to four independent sums overlap. Needs {@code dim} a multiple of {@link #LANES};
+   * see {@link #fitsValues}.
    */
-  static void weightedValues(float[] p, float[][] values, int stride, int head, int length, int dim, float[] out,
-      int off) {
-    for (int i = 0; i < dim; i += LANES) {
-      FloatVector acc = FloatVector.zero(SPECIES);
-      for (int t = 0, v = head; t < length; t++, v += stride) {
-        acc = FloatVector.fromArray(SPECIES, values[v], i).fma(FloatVector.broadcast(SPECIES, p[t]), acc);
+  static void weightedValues(float[] pa, float[] pb, float[][] values, int stride, int head, int length, int dim,
+      float[] out, int offA, int offB) {
+    int i = 0;
+    for (; i + 2 * LANES <= dim; i += 2 * LANES) {
+      FloatVector a0 = FloatVector.zero(SPECIES);
+      FloatVector a1 = a0;
+      if (pb == null) {
+        for (int t = 0, v = head; t < length; t++, v += stride) {
+          float[] vt = values[v];
+          FloatVector p = FloatVector.broadcast(SPECIES, pa[t]);
+          a0 = FloatVector.fromArray(SPECIES, vt, i).fma(p, a0);
+          a1 = FloatVector.fromArray(SPECIES, vt, i + LANES).fma(p, a1);
+        }
+      } else {
+        FloatVector b0 = a0;
+        FloatVector b1 = a0;
+        for (int t = 0, v = head; t < length; t++, v += stride) {
+          float[] vt = values[v];
+          FloatVector v0 = FloatVector.fromArray(SPECIES, vt, i);
+          FloatVector v1 = FloatVector.fromArray(SPECIES, vt, i + LANES);
+          FloatVector p = FloatVector.broadcast(SPECIES, pa[t]);
+          a0 = v0.fma(p, a0);
+          a1 = v1.fma(p, a1);
+          p = FloatVector.broadcast(SPECIES, pb[t]);
+          b0 = v0.fma(p, b0);
+          b1 = v1.fma(p, b1);
+        }
+        b0.intoArray(out, offB + i);
+        b1.intoArray(out, offB + i + LANES);
       }
-      acc.intoArray(out, off + i);
+      a0.intoArray(out, offA + i);
+      a1.intoArray(out, offA + i + LANES);
+    }
+    if (i < dim) { // one vector of dimensions left
+      FloatVector a0 = FloatVector.zero(SPECIES);
+      FloatVector b0 = a0;
+      for (int t = 0, v = head; t < length; t++, v += stride) {
+        FloatVector v0 = FloatVector.fromArray(SPECIES, values[v], i);
+        a0 = v0.fma(FloatVector.broadcast(SPECIES, pa[t]), a0);
+        if (pb != null) {
+          b0 = v0.fma(FloatVector.broadcast(SPECIES, pb[t]), b0);
+        }
+      }
+      a0.intoArray(out, offA + i);
+      if (pb != null) {
+        b0.intoArray(out, offB + i);
+      }
     }
   }
 
   /**
-   * {@code s[t] = exp(s[t] - max)} for t below length ({@link Exp#exp}, lane by lane, so bitwise the same).
+   * {@code s[t] = exp(s[t] - max)} for t below length ({@link Exp#exp}, lane by lane, so bitwise the same); lanes up to
+   * {@link #padded} too when {@code s} holds them.
    */
   static void expShifted(float[] s, int length, float max) {
+    int whole = s.length >= padded(length) ? padded(length) : length - length % LANES;
     int t = 0;
-    for (; t + LANES <= length; t += LANES) {
+    for (; t + LANES <= whole; t += LANES) {
       exp(FloatVector.fromArray(SPECIES, s, t).sub(max)).intoArray(s, t);
     }
     for (; t < length; t++) {
@@ -168,10 +272,11 @@ final class VectorKernels {
     }
   }
 
-  /** {@code s[t] = s[t] / sum} for t below length. */
+  /** {@code s[t] = s[t] / sum} for t below length (lanes up to {@link #padded} too when {@code s} holds them). */
   static void divide(float[] s, int length, float sum) {
+    int whole = s.length >= padded(length) ? padded(length) : length - length % LANES;
     int t = 0;
-    for (; t + LANES <= length; t += LANES) {
+    for (; t + LANES <= whole; t += LANES) {
       FloatVector.fromArray(SPECIES, s, t).div(sum).intoArray(s, t);
     }
     for (; t < length; t++) {

@@ -54,27 +54,55 @@ class VectorKernelsTest {
   void vectorAttentionGivesBitwiseTheScalarAttention() {
     assumeTrue(JavaDecoder.VECTOR, "needs java --add-modules jdk.incubator.vector");
     Random random = new Random(3);
-    int dim = 2 * VectorKernels.LANES;
+    int lanes = VectorKernels.LANES;
     int kvHeads = 2;
-    for (int length : new int[] {1, 5, VectorKernels.LANES, VectorKernels.LANES + 3, 100}) {
-      float[][] keys = matrix(random, dim, length + 7); // room past the positions, as the cache has
-      float[][] values = matrix(random, length * kvHeads, dim);
-      float[] q = matrix(random, 1, 3 * dim)[0];
-      float[] scalar = new float[length];
-      float[] vector = new float[length];
-      JavaDecoder.scores(q, dim, keys, dim, length, scalar);
-      VectorKernels.scores(q, dim, keys, dim, length, vector);
-      assertThat(vector).as("scores over %d positions", length).containsExactly(scalar);
-      float[] outScalar = new float[3 * dim];
-      float[] outVector = new float[3 * dim];
-      JavaDecoder.weightedValues(scalar, values, kvHeads, 1, length, dim, new float[dim], outScalar, dim);
-      VectorKernels.weightedValues(scalar, values, kvHeads, 1, length, dim, outVector, dim);
-      assertThat(outVector).as("weighted values over %d positions", length).containsExactly(outScalar);
-      double expected = 0;
-      for (int t = 0; t < length; t++) {
-        expected += (double) scalar[t] * values[t * kvHeads + 1][3];
+    for (int dim : new int[] {lanes, 2 * lanes, 3 * lanes, 4 * lanes}) {
+      for (int length : new int[] {1, 5, lanes, lanes + 3, 2 * lanes + 1, 3 * lanes + 5, 4 * lanes, 4 * lanes + 7,
+          100, 150}) {
+        // key rows and score buffers with room for whole vectors past the positions (as the cache and the decoder
+        // have), and without it (the positions past the last whole vector then go one at a time)
+        for (boolean room : new boolean[] {true, false}) {
+          int width = room ? length + KvCache.KEY_PAD : length;
+          float[][] keys = matrix(random, dim, width);
+          float[][] values = matrix(random, length * kvHeads, dim);
+          float[] q = matrix(random, 1, 3 * dim)[0];
+          String what = String.format("dim %d, %d positions, room past them %s", dim, length, room);
+          float[] scalar = new float[width];
+          float[] vector = new float[width];
+          JavaDecoder.scores(q, dim, keys, dim, length, scalar);
+          VectorKernels.scores(q, dim, keys, dim, length, vector);
+          assertThat(java.util.Arrays.copyOf(vector, length)).as("scores, %s", what)
+              .containsExactly(java.util.Arrays.copyOf(scalar, length));
+
+          float max = Float.NEGATIVE_INFINITY;
+          for (int t = 0; t < length; t++) {
+            scalar[t] *= 0.125f;
+            max = Math.max(max, scalar[t]);
+          }
+          assertThat(VectorKernels.scale(vector, length, 0.125f)).as("largest scaled score, %s", what).isEqualTo(max);
+          assertThat(java.util.Arrays.copyOf(vector, length)).as("scaled scores, %s", what)
+              .containsExactly(java.util.Arrays.copyOf(scalar, length));
+
+          // two query heads sharing key-value head 1, and one alone
+          float[] p2 = matrix(random, 1, width)[0];
+          float[] outScalar = new float[3 * dim];
+          float[] outVector = new float[3 * dim];
+          float[] outAlone = new float[3 * dim];
+          JavaDecoder.weightedValues(scalar, values, kvHeads, 1, length, dim, new float[dim], outScalar, dim);
+          JavaDecoder.weightedValues(p2, values, kvHeads, 1, length, dim, new float[dim], outScalar, 2 * dim);
+          VectorKernels.weightedValues(scalar, p2, values, kvHeads, 1, length, dim, outVector, dim, 2 * dim);
+          VectorKernels.weightedValues(scalar, null, values, kvHeads, 1, length, dim, outAlone, dim, 2 * dim);
+          assertThat(outVector).as("weighted values of a pair of heads, %s", what).containsExactly(outScalar);
+          assertThat(java.util.Arrays.copyOfRange(outAlone, dim, 2 * dim)).as("weighted values of one head, %s", what)
+              .containsExactly(java.util.Arrays.copyOfRange(outScalar, dim, 2 * dim));
+          assertThat(outAlone[2 * dim]).as("one head writes only its own output").isZero();
+          double expected = 0;
+          for (int t = 0; t < length; t++) {
+            expected += (double) p2[t] * values[t * kvHeads + 1][dim - 1];
+          }
+          assertThat((double) outScalar[3 * dim - 1]).isCloseTo(expected, org.assertj.core.data.Offset.offset(1e-3));
+        }
       }
-      assertThat((double) outScalar[dim + 3]).isCloseTo(expected, org.assertj.core.data.Offset.offset(1e-3));
     }
   }
 
