@@ -53,6 +53,13 @@ final class JavaDecoder implements AutoCloseable {
    */
   static final boolean VECTOR = vectorAvailable();
 
+  /**
+   * Whether a row told which logits it needs computes only those (see {@link #step}); system property
+   * {@code kamado.decode.sparse.head=false} computes every logit anyway (the same bits for the ones asked for).
+   */
+  static final boolean SPARSE_HEAD = !"false".equalsIgnoreCase(System.getProperty("kamado.decode.sparse.head", "true")
+      .trim());
+
   private static boolean vectorAvailable() {
     if (vectorOff() || ModuleLayer.boot().findModule("jdk.incubator.vector").isEmpty()) {
       return false;
@@ -154,6 +161,23 @@ final class JavaDecoder implements AutoCloseable {
         VectorKernels.matmul(weightPacked, in, out, x, rows, y, false);
       } else {
         matmul(weightT, in, out, x, rows, y, false);
+      }
+    }
+
+    /** Whether the product is the weight alone (no bias, no LoRA): then {@link #columns} applies. */
+    boolean plain() {
+      return bias == null && loraA == null;
+    }
+
+    /**
+     * Some outputs of one row of a {@link #plain()} product: at least the columns {@code ids[0..count-1]} (ascending) of
+     * {@code y = x W^T}, with the bits {@link #product} gives them; other columns may be written too or left alone.
+     */
+    void columns(float[] x, float[] y, int[] ids, int count) {
+      if (weightPacked != null) {
+        VectorKernels.matmulTiles(weightPacked, in, out, x, y, ids, count);
+      } else {
+        matmulColumns(weightT, in, x, y, ids, count);
       }
     }
 
@@ -302,7 +326,7 @@ final class JavaDecoder implements AutoCloseable {
    * returns the logits [V] of each sequence.
    */
   float[][] decode(List<KvCache> caches, long[] tokens) {
-    return step(caches, tokens, List.of(), List.of())[0];
+    return step(caches, tokens, null, List.of(), List.of(), null)[0];
   }
 
   /**
@@ -311,7 +335,7 @@ final class JavaDecoder implements AutoCloseable {
    * its positions through the products {@link #PREFILL_CHUNK} at a time.
    */
   float[][] prefill(List<KvCache> caches, List<long[]> tokens) {
-    return step(List.of(), new long[0], caches, tokens)[1];
+    return step(List.of(), new long[0], null, caches, tokens, null)[1];
   }
 
   /**
@@ -320,10 +344,16 @@ final class JavaDecoder implements AutoCloseable {
    * one thread, the longest first to the least loaded, then the decode rows fill the threads up to equal loads, in
    * contiguous ranges. Loads count the products' multiply-adds: a prompt position goes through the layers only, a
    * decode row (and a prompt's last position) through the LM head too, which on a small model with a large vocabulary
-   * is most of the work. Every sequence's arithmetic is the same whatever thread
-   * and company it has. Returns the decode logits [rows][V] and the prefill logits [prompts][V] (after each last token).
+   * is most of the work. Every sequence's arithmetic is the same whatever thread and company it has. Returns the decode
+   * logits [rows][V] and the prefill logits [prompts][V] (after each last token).
+   *
+   * <p>{@code decodeLogitIds[i]} and {@code prefillLogitIds[i]} (either array may be null, as may an entry: every
+   * logit) name, in ascending order, the only logits the caller will read for that row, as when a constraint allows
+   * few tokens: the LM head then computes only the tiles of columns that hold them, with the bits a full row has, and
+   * the row's other logits are -inf or their true value.
    */
-  float[][][] step(List<KvCache> decodeCaches, long[] tokens, List<KvCache> prefillCaches, List<long[]> prompts) {
+  float[][][] step(List<KvCache> decodeCaches, long[] tokens, int[][] decodeLogitIds, List<KvCache> prefillCaches,
+      List<long[]> prompts, int[][] prefillLogitIds) {
     int rows = decodeCaches.size();
     int n = prefillCaches.size();
     float[][] decoded = new float[rows][];
@@ -353,11 +383,12 @@ final class JavaDecoder implements AutoCloseable {
     }
     java.util.function.IntConsumer body = p -> {
       if (count[p] > 0) {
-        workers[p].decode(decodeCaches, tokens, from[p], from[p + 1], decoded);
+        workers[p].decode(decodeCaches, tokens, decodeLogitIds, from[p], from[p + 1], decoded);
       }
       for (int i = 0; i < n; i++) {
         if (part[i] == p) {
-          prefilled[i] = workers[p].prefill(prefillCaches.get(i), prompts.get(i));
+          prefilled[i] = workers[p].prefill(prefillCaches.get(i), prompts.get(i),
+              prefillLogitIds == null ? null : prefillLogitIds[i]);
         }
       }
     };
@@ -443,6 +474,21 @@ final class JavaDecoder implements AutoCloseable {
     }
   }
 
+  /**
+   * Columns {@code ids[0..count-1]} of {@code y = x wT} for one row: {@code y[j] = fma(x[i], wT[i][j], acc)} for i in
+   * order from 0, the operations {@link #matmul} does for that column (so the same bits).
+   */
+  static void matmulColumns(float[][] wT, int in, float[] x, float[] y, int[] ids, int count) {
+    for (int k = 0; k < count; k++) {
+      int j = ids[k];
+      float acc = 0f;
+      for (int i = 0; i < in; i++) {
+        acc = Math.fma(x[i], wT[i][j], acc);
+      }
+      y[j] = acc;
+    }
+  }
+
   /** Scratch buffers and step code of one part of a decode step (one thread at a time). */
   private final class Worker {
     // [rows][...], grown to the largest part seen
@@ -467,7 +513,7 @@ final class JavaDecoder implements AutoCloseable {
     private float[] pairScores = new float[256];
 
     /** Decodes sequences {@code from..to-1} of the step into {@code logits[from..to-1]}; does not advance caches. */
-    void decode(List<KvCache> caches, long[] tokens, int from, int to, float[][] logits) {
+    void decode(List<KvCache> caches, long[] tokens, int[][] logitIds, int from, int to, float[][] logits) {
       int rows = to - from;
       ensureCapacity(rows);
       for (int b = 0; b < rows; b++) {
@@ -480,12 +526,38 @@ final class JavaDecoder implements AutoCloseable {
       java.util.Arrays.fill(rowCache, 0, rows, null);
       float[][] out = rows == logitRows.length ? logitRows : new float[rows][];
       logitRows = out;
+      float[][] denseX = null;
+      float[][] denseOut = null;
+      int dense = 0;
       for (int b = 0; b < rows; b++) {
         rmsNorm(h[b], finalNorm, x[b]);
-        out[b] = new float[vocab];
+        int[] ids = logitIds == null ? null : logitIds[from + b];
+        if (ids != null && SPARSE_HEAD && head.plain()) {
+          out[b] = someLogits(x[b], ids);
+        } else {
+          if (denseX == null) {
+            denseX = new float[rows][];
+            denseOut = new float[rows][];
+          }
+          out[b] = new float[vocab];
+          denseX[dense] = x[b];
+          denseOut[dense++] = out[b];
+        }
       }
-      project(head, x, rows, out);
+      if (dense == rows) {
+        project(head, x, rows, out);
+      } else if (dense > 0) { // the rows that need every logit, as one batch
+        project(head, denseX, dense, denseOut);
+      }
       System.arraycopy(out, 0, logits, from, rows);
+    }
+
+    /** A logits row with only the columns of {@code ids} computed (their tiles), -inf elsewhere. */
+    private float[] someLogits(float[] xRow, int[] ids) {
+      float[] row = new float[vocab];
+      java.util.Arrays.fill(row, Float.NEGATIVE_INFINITY);
+      head.columns(xRow, row, ids, ids.length);
+      return row;
     }
 
     /**
@@ -493,7 +565,7 @@ final class JavaDecoder implements AutoCloseable {
      * #PREFILL_CHUNK} positions at a time (each chunk's products over all its positions at once), writes their keys
      * and values to the cache and returns the logits after the last; does not advance the cache.
      */
-    float[] prefill(KvCache cache, long[] tokens) {
+    float[] prefill(KvCache cache, long[] tokens, int[] logitIds) {
       int start = cache.length();
       int rows = 0;
       for (int c0 = 0; c0 < tokens.length; c0 += PREFILL_CHUNK) {
@@ -509,6 +581,9 @@ final class JavaDecoder implements AutoCloseable {
       java.util.Arrays.fill(rowCache, 0, rows, null);
       float[][] last = {x[rows - 1]};
       rmsNorm(h[rows - 1], finalNorm, last[0]);
+      if (logitIds != null && SPARSE_HEAD && head.plain()) {
+        return someLogits(last[0], logitIds);
+      }
       float[][] out = {new float[vocab]};
       project(head, last, 1, out);
       return out[0];

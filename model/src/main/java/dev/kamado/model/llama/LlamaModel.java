@@ -734,7 +734,24 @@ public final class LlamaModel implements AutoCloseable {
    */
   public float[][][] step(List<KvCache> decodeCaches, int[] nextTokens, List<KvCache> prefillCaches,
       List<int[]> prompts) {
-    if (prefillCaches.isEmpty() && prompts.isEmpty()) {
+    return step(decodeCaches, nextTokens, null, prefillCaches, prompts, null);
+  }
+
+  /**
+   * {@link #step(List, int[], List, List)}, told which logits the caller will read: {@code decodeLogitIds[i]} and
+   * {@code prefillLogitIds[i]} (either array may be null, as may an entry: every logit) hold, in ascending order, the
+   * only ids whose logits that row needs, as when a constraint allows few tokens. In mode {@link DecodeMode#JAVA} the
+   * LM head then computes only the tiles of columns holding them (with the bits a full row has; the row's other logits
+   * are -inf or their true value); the other modes compute every logit.
+   *
+   * @throws IllegalArgumentException also when an id list is not ascending within the vocabulary, or the arrays do not
+   *     have one entry per row
+   */
+  public float[][][] step(List<KvCache> decodeCaches, int[] nextTokens, int[][] decodeLogitIds,
+      List<KvCache> prefillCaches, List<int[]> prompts, int[][] prefillLogitIds) {
+    checkLogitIds(decodeLogitIds, decodeCaches.size(), "decode");
+    checkLogitIds(prefillLogitIds, prefillCaches.size(), "prefill");
+    if (prefillCaches.isEmpty() && prompts.isEmpty() && (decodeLogitIds == null || decodeMode() != DecodeMode.JAVA)) {
       return new float[][][] {decodeCaches.isEmpty() && nextTokens.length == 0 ? new float[0][]
           : decode(decodeCaches, nextTokens), new float[0][]};
     }
@@ -772,7 +789,25 @@ public final class LlamaModel implements AutoCloseable {
     for (KvCache c : distinct) {
       c.useHost(true);
     }
-    return javaDecoder.step(decodeCaches, ids, prefillCaches, promptIds);
+    return javaDecoder.step(decodeCaches, ids, decodeLogitIds, prefillCaches, promptIds, prefillLogitIds);
+  }
+
+  private void checkLogitIds(int[][] logitIds, int rows, String what) {
+    if (logitIds == null) {
+      return;
+    }
+    if (logitIds.length != rows) {
+      throw new IllegalArgumentException(what + " logit ids: " + logitIds.length + " entries for " + rows + " rows");
+    }
+    for (int r = 0; r < rows; r++) {
+      int[] ids = logitIds[r];
+      for (int k = 0; ids != null && k < ids.length; k++) {
+        if (ids[k] < 0 || ids[k] >= config.vocabSize() || (k > 0 && ids[k] <= ids[k - 1])) {
+          throw new IllegalArgumentException(what + " logit ids of row " + r + " must ascend within the vocabulary of "
+              + config.vocabSize() + ", got " + ids[k] + " at " + k);
+        }
+      }
+    }
   }
 
   /**

@@ -105,6 +105,32 @@ final class VectorKernels {
   }
 
   /**
+   * Only the tiles of {@code y = x w} (one row, on a weight packed by {@link #pack}) that hold one of {@code ids}
+   * (ascending, below out): each such tile's columns below out are written, with the bits {@link #matmul} gives them
+   * (a tile's one-row pass, the same operations in the same order); the other columns are left as they are.
+   */
+  static void matmulTiles(float[] packed, int in, int out, float[] x, float[] y, int[] ids, int count) {
+    float[] edge = out % TILE == 0 ? null : new float[TILE];
+    int done = -1;
+    for (int k = 0; k < count; k++) {
+      int t = ids[k] / TILE;
+      if (t == done) {
+        continue;
+      }
+      done = t;
+      int base = t * in * TILE;
+      FloatVector a0 = FloatVector.zero(SPECIES);
+      FloatVector a1 = a0;
+      for (int i = 0, o = base; i < in; i++, o += TILE) {
+        FloatVector v = FloatVector.broadcast(SPECIES, x[i]);
+        a0 = FloatVector.fromArray(SPECIES, packed, o).fma(v, a0);
+        a1 = FloatVector.fromArray(SPECIES, packed, o + LANES).fma(v, a1);
+      }
+      store(a0, a1, y, t * TILE, out, edge);
+    }
+  }
+
+  /**
    * Attention scores of one query head over positions {@code 0..length-1}: {@code s[t] = fma(q[d], k[d][t], s[t])} for
    * d from 0 up, starting from 0 (as {@link JavaDecoder#scores}), a vector of positions at a time with its sum in a
    * register across the head dimensions, up to four vectors of positions side by side (independent sums, so the

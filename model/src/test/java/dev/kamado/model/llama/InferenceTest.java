@@ -59,6 +59,85 @@ class InferenceTest {
    * bits of a plain decode step and of a prefill alone, for 1 and 2 threads and for any mix of rows and prompts.
    */
   @Test
+  void aStepToldWhichLogitsItsRowsNeedGivesThoseTheBitsOfFullRows() {
+    try (LlamaModel model = TinyModels.model(root, "llama", false, 25)) {
+      model.forceDecodeMode(LlamaModel.DecodeMode.JAVA);
+      int vocab = model.config().vocabSize();
+      for (int threads : new int[] {1, 2}) {
+        model.decodeThreads(threads);
+        int rows = 5;
+        int[] next = TinyModels.tokens(52, rows, 61);
+        int[][] joining = {TinyModels.tokens(50, 9, 61), TinyModels.tokens(51, 4, 61)};
+        // rows 1 and 3 and the second prompt need a few logits (in one tile of columns, and across two), the others all
+        int[][] ids = {null, {2, 5, 7}, null, {1, vocab - 1}, null};
+        int[][] joinIds = {null, {3}};
+        List<KvCache> all = new ArrayList<>();
+        try {
+          float[][][] full = stepOnce(model, all, rows, next, joining, null, null);
+          float[][][] some = stepOnce(model, all, rows, next, joining, ids, joinIds);
+          for (int r = 0; r < rows; r++) {
+            assertNeeded(full[0][r], some[0][r], ids[r], threads + " threads, decode row " + r);
+          }
+          for (int j = 0; j < joining.length; j++) {
+            assertNeeded(full[1][j], some[1][j], joinIds[j], threads + " threads, prefill " + j);
+          }
+          assertThat(some[0][1]).as("a row that needs logits 2-7 only: the head skips the last tile")
+              .contains(Float.NEGATIVE_INFINITY);
+        } finally {
+          all.forEach(KvCache::close);
+        }
+      }
+      model.decodeThreads(1);
+      List<KvCache> one = List.of(model.newCache(8));
+      try {
+        model.prefill(one.get(0), new int[] {1, 2});
+        assertThatThrownBy(() -> model.step(one, new int[] {3}, new int[][] {{5, 2}}, List.of(), List.of(), null))
+            .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("must ascend");
+        assertThatThrownBy(() -> model.step(one, new int[] {3}, new int[][] {{vocab}}, List.of(), List.of(), null))
+            .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("within the vocabulary");
+        assertThatThrownBy(() -> model.step(one, new int[] {3}, new int[2][], List.of(), List.of(), null))
+            .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("2 entries for 1 rows");
+      } finally {
+        one.get(0).close();
+      }
+    }
+  }
+
+  /** Prefills {@code rows} sequences, then one step of their decode and the joiners' prefill, told {@code ids}. */
+  private static float[][][] stepOnce(LlamaModel model, List<KvCache> all, int rows, int[] next, int[][] joining,
+      int[][] ids, int[][] joinIds) {
+    List<KvCache> decoding = new ArrayList<>();
+    for (int r = 0; r < rows; r++) {
+      KvCache c = model.newCache(128);
+      all.add(c);
+      decoding.add(c);
+      model.prefill(c, TinyModels.tokens(60 + r, 3 + r, 61));
+    }
+    List<KvCache> joiners = new ArrayList<>();
+    for (int j = 0; j < joining.length; j++) {
+      KvCache c = model.newCache(128);
+      all.add(c);
+      joiners.add(c);
+    }
+    return model.step(decoding, next, ids, joiners, List.of(joining), joinIds);
+  }
+
+  private static void assertNeeded(float[] full, float[] some, int[] ids, String what) {
+    if (ids == null) {
+      assertThat(some).as(what).containsExactly(full);
+      return;
+    }
+    for (int id : ids) {
+      assertThat(some[id]).as("%s, logit %d", what, id).isEqualTo(full[id]);
+    }
+    for (int v = 0; v < full.length; v++) {
+      if (some[v] != Float.NEGATIVE_INFINITY) {
+        assertThat(some[v]).as("%s, logit %d (computed with its tile)", what, v).isEqualTo(full[v]);
+      }
+    }
+  }
+
+  @Test
   void stepPrefillsBesideDecodingWithTheBitsOfEachAlone() {
     try (LlamaModel model = TinyModels.model(root, "llama", false, 25)) {
       model.forceDecodeMode(LlamaModel.DecodeMode.JAVA);

@@ -41,6 +41,24 @@ class VectorKernelsTest {
             assertThat(vector[b]).as("in %d, out %d, rows %d, row %d, accumulate %s", in, out, rows, b, accumulate)
                 .containsExactly(scalar[b]);
           }
+          if (!accumulate) {
+            // some columns of the last row only (their tiles, or the columns themselves without the Vector API)
+            int[] ids = out > 3 ? new int[] {0, out / 2, out - 1} : new int[] {out - 1};
+            float[] tiles = new float[out];
+            float[] columns = new float[out];
+            VectorKernels.matmulTiles(packed, in, out, x[rows - 1], tiles, ids, ids.length);
+            JavaDecoder.matmulColumns(w, in, x[rows - 1], columns, ids, ids.length);
+            for (int id : ids) {
+              assertThat(tiles[id]).as("tile column %d, in %d, out %d", id, in, out).isEqualTo(vector[rows - 1][id]);
+              assertThat(columns[id]).as("scalar column %d, in %d, out %d", id, in, out)
+                  .isEqualTo(vector[rows - 1][id]);
+            }
+            for (int j = 0; j < out; j++) {
+              if (tiles[j] != 0f) {
+                assertThat(tiles[j]).as("column %d written with its tile", j).isEqualTo(vector[rows - 1][j]);
+              }
+            }
+          }
           // the last row alone: the same bits as in the batch (it ran through the four-row block or the rest)
           float[][] alone = {start[rows - 1].clone()};
           VectorKernels.matmul(packed, in, out, new float[][] {x[rows - 1]}, 1, alone, accumulate);

@@ -283,20 +283,25 @@ public final class Engine implements AutoCloseable {
     int n = running.size();
     int[] tokens = new int[n];
     batchCaches.clear();
+    int[][] logitIds = null;
     for (int i = 0; i < n; i++) {
       Sequence sequence = running.get(i);
       batchCaches.add(sequence.cache);
       tokens[i] = sequence.lastToken;
+      logitIds = neededLogits(sequence, i, n, logitIds);
     }
     List<LanguageModel.SequenceCache> joinCaches = new ArrayList<>(joining.size());
     List<int[]> prompts = new ArrayList<>(joining.size());
-    for (Sequence sequence : joining) {
+    int[][] joinLogitIds = null;
+    for (int i = 0; i < joining.size(); i++) {
+      Sequence sequence = joining.get(i);
       joinCaches.add(sequence.cache);
       prompts.add(sequence.request.promptTokens());
+      joinLogitIds = neededLogits(sequence, i, joining.size(), joinLogitIds);
     }
     float[][][] logits;
     try {
-      logits = model.step(batchCaches, tokens, joinCaches, prompts);
+      logits = model.step(batchCaches, tokens, logitIds, joinCaches, prompts, joinLogitIds);
     } catch (IllegalArgumentException | IllegalStateException e) {
       if (joining.isEmpty()) {
         throw e;
@@ -330,6 +335,24 @@ public final class Engine implements AutoCloseable {
     }
     joining.clear();
     runningCount.set(running.size());
+  }
+
+  /**
+   * {@code ids} with row {@code row} (of {@code rows}) set to the only logits the sampler will read for
+   * {@code sequence}'s next token, when its constraint allows few tokens (created on the first such row); the model
+   * may then compute just those.
+   */
+  private int[][] neededLogits(Sequence sequence, int row, int rows, int[][] ids) {
+    if (sequence.cursor == null) {
+      return ids;
+    }
+    int[] needed = Sampler.sparseIds(sequence.mask, Math.min(model.vocabSize(), generatableIds));
+    if (needed == null) {
+      return ids;
+    }
+    int[][] out = ids != null ? ids : new int[rows][];
+    out[row] = needed;
+    return out;
   }
 
   /** Samples the next token of {@code sequence} from {@code logits}; returns whether the sequence finished. */

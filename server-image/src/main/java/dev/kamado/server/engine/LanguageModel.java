@@ -51,6 +51,17 @@ public interface LanguageModel extends AutoCloseable {
     return new float[][][] {decoded, prefilled};
   }
 
+  /**
+   * {@link #step(List, int[], List, List)}, told which logits the caller will read: {@code logitIds[i]} and
+   * {@code joinLogitIds[i]} (either array may be null, as may an entry: every logit) hold, in ascending order, the only
+   * ids whose logits that row needs (a constraint that allows few tokens). An implementation may then compute only
+   * those, leaving the row's other logits -inf or their true value; the ones asked for are what a full row holds.
+   */
+  default float[][][] step(List<SequenceCache> caches, int[] nextTokens, int[][] logitIds,
+      List<SequenceCache> joinCaches, List<int[]> prompts, int[][] joinLogitIds) {
+    return step(caches, nextTokens, joinCaches, prompts);
+  }
+
   @Override
   void close();
 

@@ -95,15 +95,36 @@ final class Sampler {
    * they are more than {@link #SPARSE} of the vocabulary (then the dense path is cheaper).
    */
   private int allowedIds(long[] mask, int vocab) {
+    return countAllowed(mask, vocab) > vocab / SPARSE ? -1 : fillIds(mask, vocab, ids);
+  }
+
+  /**
+   * The ids below {@code vocab} that {@code mask} allows, ascending, when they are at most {@link #SPARSE} of the
+   * vocabulary (the logits {@link #sample} reads for that mask, and the only ones); else null.
+   */
+  static int[] sparseIds(long[] mask, int vocab) {
+    int n = countAllowed(mask, vocab);
+    if (n > vocab / SPARSE) {
+      return null;
+    }
+    int[] out = new int[n];
+    fillIds(mask, vocab, out);
+    return out;
+  }
+
+  private static int countAllowed(long[] mask, int vocab) {
     int words = (vocab + 63) / 64;
     int count = 0;
     for (int word = 0; word < words; word++) {
       count += Long.bitCount(word == words - 1 && vocab % 64 != 0 ? mask[word] & ((1L << (vocab % 64)) - 1)
           : mask[word]);
     }
-    if (count > vocab / SPARSE) {
-      return -1;
-    }
+    return count;
+  }
+
+  /** Puts the ids below {@code vocab} that {@code mask} allows into {@code ids}, ascending; returns their count. */
+  private static int fillIds(long[] mask, int vocab, int[] ids) {
+    int words = (vocab + 63) / 64;
     int n = 0;
     for (int word = 0; word < words; word++) {
       long bits = mask[word];

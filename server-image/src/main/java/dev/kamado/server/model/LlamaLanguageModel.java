@@ -60,6 +60,12 @@ public final class LlamaLanguageModel implements LanguageModel {
   @Override
   public float[][][] step(List<SequenceCache> caches, int[] nextTokens, List<SequenceCache> joinCaches,
       List<int[]> prompts) {
+    return step(caches, nextTokens, null, joinCaches, prompts, null);
+  }
+
+  @Override
+  public float[][][] step(List<SequenceCache> caches, int[] nextTokens, int[][] logitIds,
+      List<SequenceCache> joinCaches, List<int[]> prompts, int[][] joinLogitIds) {
     List<KvCache> decoding = new ArrayList<>(caches.size());
     for (SequenceCache c : caches) {
       decoding.add(((Cache) c).cache);
@@ -68,7 +74,7 @@ public final class LlamaLanguageModel implements LanguageModel {
     for (SequenceCache c : joinCaches) {
       joining.add(((Cache) c).cache);
     }
-    return model.step(decoding, nextTokens, joining, prompts);
+    return model.step(decoding, nextTokens, logitIds, joining, prompts, joinLogitIds);
   }
 
   @Override

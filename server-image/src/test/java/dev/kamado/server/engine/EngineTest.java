@@ -157,6 +157,36 @@ class EngineTest {
     engine.submit(new GenerationRequest(new int[] {1}, new SamplingParams(50, 0.9, 1, 5, List.of()), threeXs, c));
     assertThat(c.result.get(10, TimeUnit.SECONDS)).isEqualTo("xxx");
     assertThat(c.reason).isEqualTo(FinishReason.STOP);
+
+    // The engine tells the model which logits a constrained row needs (here the one token its mask allows; the toy
+    // model then sets every other logit of that row to +inf): free requests beside it keep their own answers.
+    Random random = new Random(5);
+    List<int[]> prompts = new ArrayList<>();
+    List<String> alone = new ArrayList<>();
+    SamplingParams greedy = new SamplingParams(12, 0, 1, 0, List.of());
+    for (int i = 0; i < 3; i++) {
+      prompts.add(prompt(random));
+      alone.add(runAlone(prompts.get(i), greedy));
+    }
+    int before = model.rowsWithFewLogits.get();
+    Collector constrained = new Collector();
+    List<Collector> free = new ArrayList<>();
+    List<GenerationRequest> together = new ArrayList<>();
+    together.add(new GenerationRequest(new int[] {2}, new SamplingParams(50, 0.9, 1, 7, List.of()), threeXs,
+        constrained));
+    for (int[] p : prompts) {
+      Collector f = new Collector();
+      free.add(f);
+      together.add(new GenerationRequest(p, greedy, null, f));
+    }
+    engine.submitAll(together);
+    assertThat(constrained.result.get(10, TimeUnit.SECONDS)).isEqualTo("xxx");
+    for (int i = 0; i < prompts.size(); i++) {
+      assertThat(free.get(i).result.get(10, TimeUnit.SECONDS)).as("free request %d beside a constrained one", i)
+          .isEqualTo(alone.get(i));
+    }
+    // the prefill's row and two decode rows, one per x (then the mask allows only the end and the answer is complete)
+    assertThat(model.rowsWithFewLogits.get() - before).as("rows whose few logits the model was told").isEqualTo(3);
   }
 
   @Test

@@ -17,6 +17,8 @@ final class ToyLanguageModel implements LanguageModel {
   final AtomicInteger openCaches = new AtomicInteger();
   final AtomicInteger decodeCalls = new AtomicInteger();
   final AtomicInteger largestBatch = new AtomicInteger();
+  /** Rows of steps told that only some logits are needed. */
+  final AtomicInteger rowsWithFewLogits = new AtomicInteger();
   private final long stepDelayNanos;
   private final int context;
 
@@ -76,6 +78,33 @@ final class ToyLanguageModel implements LanguageModel {
       rows[i] = c.logits();
     }
     return rows;
+  }
+
+  /**
+   * The step, with every logit a row was not asked for set to +inf (what an argmax would pick): an engine that gives a
+   * row another row's ids, or samples a logit it did not ask for, gets other answers.
+   */
+  @Override
+  public float[][][] step(List<SequenceCache> caches, int[] nextTokens, int[][] logitIds,
+      List<SequenceCache> joinCaches, List<int[]> prompts, int[][] joinLogitIds) {
+    float[][][] out = step(caches, nextTokens, joinCaches, prompts);
+    spoilUnasked(out[0], logitIds);
+    spoilUnasked(out[1], joinLogitIds);
+    return out;
+  }
+
+  private void spoilUnasked(float[][] rows, int[][] ids) {
+    for (int r = 0; ids != null && r < rows.length; r++) {
+      if (ids[r] != null) {
+        rowsWithFewLogits.incrementAndGet();
+        float[] row = rows[r];
+        for (int v = 0; v < row.length; v++) {
+          if (java.util.Arrays.binarySearch(ids[r], v) < 0) {
+            row[v] = Float.POSITIVE_INFINITY;
+          }
+        }
+      }
+    }
   }
 
   @Override
