@@ -28,8 +28,8 @@ import java.util.List;
  *
  * <p>With {@link #decodeThreads(int) decode threads} above 1, a step of two or more sequences splits its sequences
  * into contiguous parts, one per thread (the caller's thread takes the first part, the daemon threads of a
- * {@link StepCrew} the others), each with its own scratch buffers; every sequence's arithmetic is the same whatever part it falls in, so
- * results stay bitwise batch-invariant.
+ * {@link StepCrew} the others), each with its own scratch buffers; every sequence's arithmetic is the same whatever
+ * part it falls in, so results stay bitwise batch-invariant.
  *
  * <p>Not thread-safe: one caller at a time (scratch buffers are reused from step to step).
  */
@@ -170,8 +170,8 @@ final class JavaDecoder implements AutoCloseable {
     }
 
     /**
-     * Some outputs of one row of a {@link #plain()} product: at least the columns {@code ids[0..count-1]} (ascending) of
-     * {@code y = x W^T}, with the bits {@link #product} gives them; other columns may be written too or left alone.
+     * Some outputs of one row of a {@link #plain()} product: at least the columns {@code ids[0..count-1]} (ascending)
+     * of {@code y = x W^T}, with the bits {@link #product} gives them; other columns may be written too or left alone.
      */
     void columns(float[] x, float[] y, int[] ids, int count) {
       if (weightPacked != null) {
