@@ -91,15 +91,7 @@ final class VectorKernels {
         store(a30, a31, y[b + 3], j, out, edge);
       }
       for (; b < rows; b++) {
-        float[] x0 = x[b];
-        FloatVector a00 = start(y[b], j, out, 0, accumulate, edge);
-        FloatVector a01 = start(y[b], j, out, LANES, accumulate, edge);
-        for (int i = 0, o = base; i < in; i++, o += TILE) {
-          FloatVector v = FloatVector.broadcast(SPECIES, x0[i]);
-          a00 = FloatVector.fromArray(SPECIES, packed, o).fma(v, a00);
-          a01 = FloatVector.fromArray(SPECIES, packed, o + LANES).fma(v, a01);
-        }
-        store(a00, a01, y[b], j, out, edge);
+        tileOneRow(packed, t, in, out, x[b], y[b], accumulate, edge);
       }
     }
   }
@@ -114,20 +106,25 @@ final class VectorKernels {
     int done = -1;
     for (int k = 0; k < count; k++) {
       int t = ids[k] / TILE;
-      if (t == done) {
-        continue;
+      if (t != done) {
+        tileOneRow(packed, t, in, out, x, y, false, edge);
+        done = t;
       }
-      done = t;
-      int base = t * in * TILE;
-      FloatVector a0 = FloatVector.zero(SPECIES);
-      FloatVector a1 = a0;
-      for (int i = 0, o = base; i < in; i++, o += TILE) {
-        FloatVector v = FloatVector.broadcast(SPECIES, x[i]);
-        a0 = FloatVector.fromArray(SPECIES, packed, o).fma(v, a0);
-        a1 = FloatVector.fromArray(SPECIES, packed, o + LANES).fma(v, a1);
-      }
-      store(a0, a1, y, t * TILE, out, edge);
     }
+  }
+
+  /** Tile {@code t} of one row's product: columns {@code t*TILE ..} (below out) of {@code y (+)= x w}. */
+  private static void tileOneRow(float[] packed, int t, int in, int out, float[] x, float[] y, boolean accumulate,
+      float[] edge) {
+    int j = t * TILE;
+    FloatVector a0 = start(y, j, out, 0, accumulate, edge);
+    FloatVector a1 = start(y, j, out, LANES, accumulate, edge);
+    for (int i = 0, o = t * in * TILE; i < in; i++, o += TILE) {
+      FloatVector v = FloatVector.broadcast(SPECIES, x[i]);
+      a0 = FloatVector.fromArray(SPECIES, packed, o).fma(v, a0);
+      a1 = FloatVector.fromArray(SPECIES, packed, o + LANES).fma(v, a1);
+    }
+    store(a0, a1, y, j, out, edge);
   }
 
   /**

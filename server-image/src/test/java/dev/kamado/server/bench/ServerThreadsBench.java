@@ -4,7 +4,6 @@ import dev.kamado.server.it.TinyModel;
 import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.Locale;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.function.IntFunction;
@@ -20,12 +19,10 @@ import org.junit.jupiter.api.Test;
  */
 class ServerThreadsBench {
 
-  final StringBuilder report = new StringBuilder();
+  final BenchReport report = new BenchReport();
 
   void print(String format, Object... args) {
-    String line = String.format(Locale.ROOT, format, args);
-    System.out.println(line);
-    report.append(line).append('\n');
+    report.print(format, args);
   }
 
   @Test
@@ -76,9 +73,7 @@ class ServerThreadsBench {
         server.waitFor();
       }
     } finally {
-      Path out = Path.of("target", "bench");
-      Files.createDirectories(out);
-      Files.writeString(out.resolve("server-threads.txt"), report.toString());
+      report.write("server-threads.txt");
       TinyModel.delete(work);
     }
   }

@@ -17,7 +17,6 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Locale;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -49,12 +48,10 @@ class ServerThroughputBench {
   /** Shortest duration of a measured phase (more requests are sent until it has passed). */
   static final double PHASE_SECONDS = Double.parseDouble(System.getProperty("kamado.bench.phase.seconds", "3"));
 
-  final StringBuilder report = new StringBuilder();
+  final BenchReport report = new BenchReport();
 
   void print(String format, Object... args) {
-    String line = String.format(Locale.ROOT, format, args);
-    System.out.println(line);
-    report.append(line).append('\n');
+    report.print(format, args);
   }
 
   @Test
@@ -72,9 +69,7 @@ class ServerThroughputBench {
       }
       run(model, work);
     } finally {
-      Path out = Path.of("target", "bench");
-      Files.createDirectories(out);
-      Files.writeString(out.resolve("server-throughput.txt"), report.toString());
+      report.write("server-throughput.txt");
       TinyModel.delete(work);
     }
   }
