@@ -338,15 +338,14 @@ public final class Engine implements AutoCloseable {
   }
 
   /**
-   * {@code ids} with row {@code row} (of {@code rows}) set to the only logits the sampler will read for
-   * {@code sequence}'s next token, when its constraint allows few tokens (created on the first such row); the model
-   * may then compute just those.
+   * Sets {@code sequence}'s {@link Sequence#sparseIds} for its next token and returns {@code ids} with row {@code row}
+   * (of {@code rows}) set to them when its constraint allows few tokens (created on the first such row): the only
+   * logits the sampler will read, which the model may then compute alone.
    */
   private int[][] neededLogits(Sequence sequence, int row, int rows, int[][] ids) {
-    if (sequence.cursor == null) {
-      return ids;
-    }
-    int[] needed = Sampler.sparseIds(sequence.mask, Math.min(model.vocabSize(), generatableIds));
+    int[] needed = sequence.cursor == null ? null
+        : Sampler.sparseIds(sequence.mask, Math.min(model.vocabSize(), generatableIds));
+    sequence.sparseIds = needed;
     if (needed == null) {
       return ids;
     }
@@ -367,7 +366,8 @@ public final class Engine implements AutoCloseable {
         logits[id] = Float.NEGATIVE_INFINITY;
       }
     }
-    int token = sampler.sample(logits, sequence.mask, generatableIds, request.sampling(), sequence.random);
+    int token = sampler.sample(logits, sequence.mask, sequence.sparseIds, generatableIds, request.sampling(),
+        sequence.random);
     long now = System.nanoTime();
     metrics.generatedToken(sequence.generated == 0, (now - sequence.lastTokenNanos) / 1e9);
     sequence.lastTokenNanos = now;

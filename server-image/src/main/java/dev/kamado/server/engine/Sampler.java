@@ -18,14 +18,12 @@ final class Sampler {
   private static final int SPARSE = 16;
 
   private final float[] weights;
-  private final int[] ids;
   private long[] order;
   /** The running sum {@link #nucleus} reached. */
   private double kept;
 
   Sampler(int vocabSize) {
     this.weights = new float[vocabSize];
-    this.ids = new int[vocabSize];
   }
 
   /**
@@ -36,11 +34,21 @@ final class Sampler {
    */
   int sample(float[] logits, long[] mask, int allowedLimit, SamplingParams params, SplittableRandom random) {
     int vocab = Math.min(logits.length, allowedLimit);
+    return sample(logits, mask, mask == null ? null : sparseIds(mask, vocab), allowedLimit, params, random);
+  }
+
+  /**
+   * {@link #sample(float[], long[], int, SamplingParams, SplittableRandom)} with the mask's {@link #sparseIds} already
+   * computed by the caller ({@code sparse}: null when the mask is absent or allows too many ids): a sparse mask is
+   * sampled among those ids only, and only their logits are read.
+   */
+  int sample(float[] logits, long[] mask, int[] sparse, int allowedLimit, SamplingParams params,
+      SplittableRandom random) {
+    int vocab = Math.min(logits.length, allowedLimit);
+    if (sparse != null) {
+      return sampleAmong(logits, sparse, vocab, params, random);
+    }
     if (mask != null) {
-      int n = allowedIds(mask, vocab);
-      if (n >= 0) {
-        return sampleAmong(logits, n, vocab, params, random);
-      }
       applyMask(logits, mask, vocab);
     }
     if (params.greedy()) {
@@ -91,14 +99,6 @@ final class Sampler {
   }
 
   /**
-   * Puts the ids the mask allows below {@code vocab} into {@link #ids}, in order, and returns their count, or -1 when
-   * they are more than {@link #SPARSE} of the vocabulary (then the dense path is cheaper).
-   */
-  private int allowedIds(long[] mask, int vocab) {
-    return countAllowed(mask, vocab) > vocab / SPARSE ? -1 : fillIds(mask, vocab, ids);
-  }
-
-  /**
    * The ids below {@code vocab} that {@code mask} allows, ascending, when they are at most {@link #SPARSE} of the
    * vocabulary (the logits {@link #sample} reads for that mask, and the only ones); else null.
    */
@@ -141,15 +141,15 @@ final class Sampler {
   }
 
   /**
-   * {@link #sample} among the {@code n} allowed {@link #ids} only, with the same pick as masking every other logit to
-   * -inf and taking the dense path: the same maximum, ties by lower id, the same weights (0 for the others, which
-   * leaves every sum unchanged) summed in the same order, the same draw. The logits are left as they are.
+   * {@link #sample} among the {@code allowed} ids only (ascending, below vocab), with the same pick as masking every
+   * other logit to -inf and taking the dense path: the same maximum, ties by lower id, the same weights (0 for the
+   * others, which leaves every sum unchanged) summed in the same order, the same draw. The logits are left as they
+   * are.
    */
-  private int sampleAmong(float[] logits, int n, int vocab, SamplingParams params, SplittableRandom random) {
+  private int sampleAmong(float[] logits, int[] allowed, int vocab, SamplingParams params, SplittableRandom random) {
     int best = -1;
     float max = Float.NEGATIVE_INFINITY;
-    for (int k = 0; k < n; k++) {
-      int id = ids[k];
+    for (int id : allowed) {
       if (logits[id] > max) {
         max = logits[id];
         best = id;
@@ -161,8 +161,7 @@ final class Sampler {
     float invT = (float) (1.0 / params.temperature());
     Arrays.fill(weights, 0, vocab, 0f);
     double total = 0;
-    for (int k = 0; k < n; k++) {
-      int id = ids[k];
+    for (int id : allowed) {
       float w = Exp.exp((logits[id] - max) * invT);
       weights[id] = w;
       total += w;

@@ -10,6 +10,8 @@ final class Sequence {
   final SplittableRandom random;
   final TokenConstraint.Cursor cursor;
   final long[] mask;
+  /** The ids {@link #mask} allows when they are few ({@link Sampler#sparseIds}), else null; set before each step. */
+  int[] sparseIds;
   final Detokenizer text;
   final StopMatcher stops;
   int generated;
