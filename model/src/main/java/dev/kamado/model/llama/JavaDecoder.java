@@ -526,28 +526,32 @@ final class JavaDecoder implements AutoCloseable {
       java.util.Arrays.fill(rowCache, 0, rows, null);
       float[][] out = rows == logitRows.length ? logitRows : new float[rows][];
       logitRows = out;
-      float[][] denseX = null;
-      float[][] denseOut = null;
-      int dense = 0;
+      boolean sparse = false;
       for (int b = 0; b < rows; b++) {
         rmsNorm(h[b], finalNorm, x[b]);
-        int[] ids = logitIds == null ? null : logitIds[from + b];
-        if (ids != null && SPARSE_HEAD && head.plain()) {
-          out[b] = someLogits(x[b], ids);
-        } else {
-          if (denseX == null) {
-            denseX = new float[rows][];
-            denseOut = new float[rows][];
-          }
-          out[b] = new float[vocab];
-          denseX[dense] = x[b];
-          denseOut[dense++] = out[b];
-        }
+        sparse |= SPARSE_HEAD && logitIds != null && logitIds[from + b] != null && head.plain();
       }
-      if (dense == rows) {
+      if (!sparse) {
+        for (int b = 0; b < rows; b++) {
+          out[b] = new float[vocab];
+        }
         project(head, x, rows, out);
-      } else if (dense > 0) { // the rows that need every logit, as one batch
-        project(head, denseX, dense, denseOut);
+      } else {
+        // rows told their few logits compute those alone; the others need every logit, as one batch
+        float[][] denseX = new float[rows][];
+        float[][] denseOut = new float[rows][];
+        int dense = 0;
+        for (int b = 0; b < rows; b++) {
+          int[] ids = logitIds[from + b];
+          out[b] = ids != null ? someLogits(x[b], ids) : new float[vocab];
+          if (ids == null) {
+            denseX[dense] = x[b];
+            denseOut[dense++] = out[b];
+          }
+        }
+        if (dense > 0) {
+          project(head, denseX, dense, denseOut);
+        }
       }
       System.arraycopy(out, 0, logits, from, rows);
     }

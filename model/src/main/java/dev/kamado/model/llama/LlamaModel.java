@@ -752,13 +752,11 @@ public final class LlamaModel implements AutoCloseable {
     checkLogitIds(decodeLogitIds, decodeCaches.size(), "decode");
     checkLogitIds(prefillLogitIds, prefillCaches.size(), "prefill");
     if (prefillCaches.isEmpty() && prompts.isEmpty() && (decodeLogitIds == null || decodeMode() != DecodeMode.JAVA)) {
-      return new float[][][] {decodeCaches.isEmpty() && nextTokens.length == 0 ? new float[0][]
-          : decode(decodeCaches, nextTokens), new float[0][]};
+      return new float[][][] {decodeUnlessEmpty(decodeCaches, nextTokens), new float[0][]};
     }
     if (decodeMode() != DecodeMode.JAVA || !JAVA_PREFILL) {
       float[][] prefilled = prefill(prefillCaches, prompts);
-      return new float[][][] {decodeCaches.isEmpty() && nextTokens.length == 0 ? new float[0][]
-          : decode(decodeCaches, nextTokens), prefilled};
+      return new float[][][] {decodeUnlessEmpty(decodeCaches, nextTokens), prefilled};
     }
     int rows = decodeCaches.size();
     int n = prefillCaches.size();
@@ -790,6 +788,11 @@ public final class LlamaModel implements AutoCloseable {
       c.useHost(true);
     }
     return javaDecoder.step(decodeCaches, ids, decodeLogitIds, prefillCaches, promptIds, prefillLogitIds);
+  }
+
+  /** {@link #decode}, or no rows for no caches and no tokens (which decode refuses). */
+  private float[][] decodeUnlessEmpty(List<KvCache> caches, int[] nextTokens) {
+    return caches.isEmpty() && nextTokens.length == 0 ? new float[0][] : decode(caches, nextTokens);
   }
 
   private void checkLogitIds(int[][] logitIds, int rows, String what) {
